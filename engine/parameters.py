@@ -1,0 +1,301 @@
+"""Dated parameters: every rate, cap, threshold and table the rules use, keyed by the date from
+which it applies, with the instrument, source and confidence it rests on.
+
+A lookup always takes the date being assessed (never today), so an audit of March 2021 uses
+March 2021's law.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+
+STATUSES = ("P", "S2", "S1", "D", "UNCONFIRMED")
+UNITS = ("fraction", "rupiah", "days", "months", "bands", "list", "date-rule", "count", "text")
+
+
+class ParameterError(Exception):
+    """A parameter file is malformed, or no value is in force for a lookup."""
+
+
+class _DecimalLoader(yaml.SafeLoader):
+    """Reads YAML floats as Decimal from their text: 0.0024 must stay 0.0024, not a binary float."""
+
+
+def _construct_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
+    return Decimal(loader.construct_scalar(node).replace("_", ""))
+
+
+_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+
+
+def load_yaml(text: str) -> Any:
+    return yaml.load(text, Loader=_DecimalLoader)  # noqa: S506 - SafeLoader subclass
+
+
+def _to_number(value: Any) -> Any:
+    """Integers and decimals become Decimal; nested maps and lists are converted through."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, Decimal)):
+        return Decimal(value)
+    if isinstance(value, dict):
+        return {k: _to_number(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_to_number(v) for v in value]
+    return value
+
+
+@dataclass(frozen=True)
+class ParamUse:
+    """One parameter value as used for one lookup: what a trace and a dossier print."""
+
+    param_id: str
+    key: Any
+    value: Any
+    valid_from: dt.date
+    valid_until: dt.date | None
+    instrument: str
+    article: str
+    source: str
+    status: str
+
+    def as_dict(self) -> dict:
+        return {
+            "id": self.param_id,
+            "key": None if self.key is None else str(self.key),
+            "value": _jsonable(self.value),
+            "valid_from": self.valid_from.isoformat(),
+            "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+            "instrument": self.instrument,
+            "article": self.article,
+            "source": self.source,
+            "status": self.status,
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+@dataclass(frozen=True)
+class ParamValue:
+    valid_from: dt.date
+    valid_until: dt.date | None
+    value: Any
+    instrument: str
+    article: str
+    source: str
+    status: str
+    note: str = ""
+
+
+@dataclass
+class Parameter:
+    param_id: str
+    title: dict
+    unit: str
+    key: str | None
+    values: list[ParamValue]
+    file: str
+    changes: str | None = None  # "yearly", "march": how often a new value is expected
+    extra: dict = field(default_factory=dict)
+
+    def in_force(self, on: dt.date) -> ParamValue | None:
+        current = None
+        for v in self.values:  # sorted by valid_from
+            if v.valid_from <= on:
+                current = v
+            else:
+                break
+        if current is None:
+            return None
+        if current.valid_until is not None and on > current.valid_until:
+            return None
+        return current
+
+
+_VALUE_FIELDS = {"valid_from", "valid_until", "value", "instrument", "article", "source", "status", "note"}
+_PARAM_FIELDS = {"id", "title", "unit", "key", "values", "changes", "description"}
+
+
+def _as_date(raw: Any, where: str) -> dt.date:
+    if isinstance(raw, dt.date):
+        return raw
+    try:
+        return dt.date.fromisoformat(str(raw))
+    except ValueError:
+        raise ParameterError(f"{where}: {raw!r} is not a date YYYY-MM-DD") from None
+
+
+class ParameterStore:
+    def __init__(self, parameters: Iterable[Parameter]):
+        self._params: dict[str, Parameter] = {}
+        for p in parameters:
+            if p.param_id in self._params:
+                raise ParameterError(
+                    f"{p.file}: parameter {p.param_id!r} is already defined in {self._params[p.param_id].file}"
+                )
+            self._params[p.param_id] = p
+
+    # -- loading -----------------------------------------------------------------------------
+    @classmethod
+    def load(cls, directory: Path | str) -> "ParameterStore":
+        directory = Path(directory)
+        files = sorted(directory.glob("*.yaml"))
+        if not files:
+            raise ParameterError(f"{directory}: no parameter files (*.yaml)")
+        params: list[Parameter] = []
+        for path in files:
+            params.extend(parse_parameter_file(path.read_text(encoding="utf-8"), str(path)))
+        return cls(params)
+
+    # -- lookups -----------------------------------------------------------------------------
+    def __contains__(self, param_id: str) -> bool:
+        return param_id in self._params
+
+    def ids(self) -> list[str]:
+        return sorted(self._params)
+
+    def get(self, param_id: str) -> Parameter:
+        try:
+            return self._params[param_id]
+        except KeyError:
+            raise ParameterError(f"unknown parameter {param_id!r}") from None
+
+    def lookup(self, param_id: str, on: dt.date, key: Any = None) -> ParamUse:
+        param = self.get(param_id)
+        if isinstance(on, str):
+            on = dt.date.fromisoformat(on)
+        v = param.in_force(on)
+        if v is None:
+            raise ParameterError(f"parameter {param_id!r} has no value in force on {on.isoformat()}")
+        value = v.value
+        if param.key is not None:
+            if key is None:
+                raise ParameterError(f"parameter {param_id!r} needs a {param.key} key")
+            if not isinstance(value, dict):
+                raise ParameterError(f"parameter {param_id!r}: keyed value is not a map")
+            found = _keyed(value, key)
+            if found is _MISSING:
+                raise ParameterError(
+                    f"parameter {param_id!r} has no value for {param.key}={key} on {on.isoformat()}"
+                )
+            value = found
+        return ParamUse(param_id, key, value, v.valid_from, v.valid_until, v.instrument, v.article, v.source, v.status)
+
+    def value(self, param_id: str, on: dt.date, key: Any = None) -> Any:
+        return self.lookup(param_id, on, key).value
+
+    def find(self, param_id: str, on: dt.date, key: Any = None) -> ParamUse | None:
+        """Like lookup, but None when nothing is in force (for optional parameters such as UMK)."""
+        try:
+            return self.lookup(param_id, on, key)
+        except ParameterError:
+            return None
+
+    # -- checks for `rules lint` -------------------------------------------------------------
+    def problems(self, today: dt.date) -> list[str]:
+        out: list[str] = []
+        for p in self._params.values():
+            for a, b in zip(p.values, p.values[1:]):
+                if a.valid_from == b.valid_from:
+                    out.append(f"{p.file}: parameter {p.param_id!r} has two values from {a.valid_from}")
+                if a.valid_until is not None and a.valid_until >= b.valid_from:
+                    out.append(
+                        f"{p.file}: parameter {p.param_id!r}: value from {a.valid_from} runs to "
+                        f"{a.valid_until}, overlapping the value from {b.valid_from}"
+                    )
+            if p.changes in ("yearly", "march") and p.values:
+                last = p.values[-1].valid_from
+                if last.year < today.year and not (p.changes == "march" and today.month < 3 and last.year == today.year - 1):
+                    out.append(
+                        f"{p.file}: parameter {p.param_id!r} changes {p.changes} but its last value is from "
+                        f"{last.isoformat()} — stale for {today.year}"
+                    )
+        return out
+
+
+_MISSING = object()
+
+
+def _keyed(table: dict, key: Any) -> Any:
+    if key in table:
+        return table[key]
+    for k, v in table.items():
+        if str(k) == str(key):
+            return v
+    return _MISSING
+
+
+def parse_parameter_file(text: str, file: str) -> list[Parameter]:
+    try:
+        data = load_yaml(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark else ""
+        raise ParameterError(f"{file}{line}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(data, list):
+        raise ParameterError(f"{file}: expected a list of parameters")
+    out = []
+    for i, raw in enumerate(data):
+        where = f"{file}: parameter #{i + 1}"
+        if not isinstance(raw, dict) or "id" not in raw:
+            raise ParameterError(f"{where}: needs an 'id'")
+        where = f"{file}: parameter {raw['id']!r}"
+        unknown = set(raw) - _PARAM_FIELDS
+        if unknown:
+            raise ParameterError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
+        unit = raw.get("unit")
+        if unit not in UNITS:
+            raise ParameterError(f"{where}: unit {unit!r} is not one of {', '.join(UNITS)}")
+        values = []
+        for j, rv in enumerate(raw.get("values") or []):
+            vwhere = f"{where} value #{j + 1}"
+            unknown = set(rv) - _VALUE_FIELDS
+            if unknown:
+                raise ParameterError(f"{vwhere}: unknown field(s) {', '.join(sorted(unknown))}")
+            for required in ("valid_from", "value", "instrument", "source", "status"):
+                if rv.get(required) in (None, ""):
+                    raise ParameterError(f"{vwhere}: '{required}' is required")
+            if rv["status"] not in STATUSES:
+                raise ParameterError(f"{vwhere}: status {rv['status']!r} is not one of {', '.join(STATUSES)}")
+            values.append(
+                ParamValue(
+                    valid_from=_as_date(rv["valid_from"], vwhere),
+                    valid_until=_as_date(rv["valid_until"], vwhere) if rv.get("valid_until") else None,
+                    value=_to_number(rv["value"]),
+                    instrument=str(rv["instrument"]),
+                    article=str(rv.get("article") or ""),
+                    source=str(rv["source"]),
+                    status=rv["status"],
+                    note=str(rv.get("note") or ""),
+                )
+            )
+        if not values:
+            raise ParameterError(f"{where}: has no values")
+        values.sort(key=lambda v: v.valid_from)
+        out.append(
+            Parameter(
+                param_id=str(raw["id"]),
+                title=raw.get("title") or {},
+                unit=unit,
+                key=raw.get("key"),
+                values=values,
+                file=file,
+                changes=raw.get("changes"),
+            )
+        )
+    return out
