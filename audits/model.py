@@ -1,0 +1,108 @@
+"""The audit's results as data: findings and cases, and the column order of their CSV files.
+
+`evidence` of a finding is a dict that the dossiers render as is:
+
+    {
+      "workers":  [{"nik", "name", "period", "wage", "reported_wage", "source"}],   # source "payroll.csv row 41"
+      "payments": [{"period", "amount", "paid_on", "reference", "source"}],
+      "contracts":[{"contract_id", "title", "owner", "funding", "ppk", "value", "current_value",
+                    "spk_date", "start_date", "registered_on", "contribution_paid", "source"}],
+      "computation": [ {"period", "program", "base", "rate", "due", "paid", "outstanding",
+                        "months_late", "fee", "note"} ],                         # computation sheet rows
+    }
+
+Money inside evidence is a string of the exact Decimal ("3054552.50"); dates are ISO strings.
+`trace` is what `patuh explain` prints: {"rule_id", "revision", "fields": {...},
+"parameters": [ParamUse.as_dict(), ...]}.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+FINDING_COLUMNS = [
+    "finding_id", "rule_id", "category", "subject_type", "subject_id", "employer_id", "period",
+    "amount", "late_fee", "severity", "legal_basis", "message",
+]
+CASE_COLUMNS = [
+    "employer_id", "name", "categories", "total_amount", "total_late_fee", "next_steps", "wait_until",
+]
+
+# Strongest first (audit-semantics.md, enforcement).
+STEP_ORDER = ["pidana", "skk", "tmp2t", "denda", "teguran-2", "teguran-1", "tunggu", "pantau"]
+
+CATEGORIES = [
+    "PWBD", "PDS-TK", "PDS-UPAH", "PDS-PROGRAM", "UPAH-DI-BAWAH-UMK", "TUNGGAKAN", "TELAT-BAYAR",
+    "IURAN-PEKERJA-TIDAK-DISETOR", "JAKON-BELUM-DAFTAR", "JAKON-TELAT-DAFTAR", "JAKON-KURANG-BAYAR",
+]
+
+
+def finding_id(rule_id: str, subject_id: str) -> str:
+    """Content-derived, so the same audit gives the same ids (and byte-identical outputs)."""
+    return "F-" + hashlib.sha256(f"{rule_id}|{subject_id}".encode()).hexdigest()[:10].upper()
+
+
+def run_id(package_hash: str, revision: str, as_of: dt.date, period_from: str, period_to: str) -> str:
+    key = f"{package_hash}|{revision}|{as_of.isoformat()}|{period_from}|{period_to}"
+    return "R-" + hashlib.sha256(key.encode()).hexdigest()[:12].upper()
+
+
+@dataclass
+class Finding:
+    finding_id: str
+    rule_id: str
+    category: str
+    subject_type: str  # employer | employer_month | contract
+    subject_id: str
+    employer_id: str
+    period: str | None
+    amount: Decimal
+    late_fee: Decimal | None
+    severity: str
+    legal_basis: str
+    message: str
+    message_en: str = ""
+    contract_id: str | None = None
+    trace: dict = field(default_factory=dict)
+    evidence: dict = field(default_factory=dict)
+
+    def row(self) -> dict:
+        return {
+            "finding_id": self.finding_id,
+            "rule_id": self.rule_id,
+            "category": self.category,
+            "subject_type": self.subject_type,
+            "subject_id": self.subject_id,
+            "employer_id": self.employer_id,
+            "period": self.period or "",
+            "amount": str(int(self.amount)),
+            "late_fee": "" if self.late_fee is None else str(int(self.late_fee)),
+            "severity": self.severity,
+            "legal_basis": self.legal_basis,
+            "message": self.message,
+        }
+
+
+@dataclass
+class Case:
+    employer_id: str
+    name: str
+    categories: list[str]
+    total_amount: Decimal
+    total_late_fee: Decimal
+    next_steps: list[str]
+    wait_until: dt.date | None
+    trace: dict = field(default_factory=dict)
+
+    def row(self) -> dict:
+        return {
+            "employer_id": self.employer_id,
+            "name": self.name,
+            "categories": ";".join(self.categories),
+            "total_amount": str(int(self.total_amount)),
+            "total_late_fee": str(int(self.total_late_fee)),
+            "next_steps": ";".join(self.next_steps),
+            "wait_until": self.wait_until.isoformat() if self.wait_until else "",
+        }
