@@ -38,12 +38,12 @@ def _register() -> None:
 
     for module_name, attr in [
         ("audits.importer.command", "load"),
-        ("audits.generate_command", "generate"),
+        ("audits.generate", "generate"),
         ("audits.audit_command", "audit"),
         ("audits.audit_command", "findings"),
         ("audits.audit_command", "explain"),
         ("audits.audit_command", "cases"),
-        ("audits.audit_command", "verify"),
+        ("audits.dossiers.command", "verify"),
         ("audits.calc.command", "calc"),
         ("engine.cli", "rules"),
     ]:
