@@ -1,0 +1,363 @@
+"""Loading a data package into the store: validate while streaming, all or nothing.
+
+Everything happens in ONE transaction: rows are validated as they stream from the files and
+inserted in batches; any error anywhere makes the whole load roll back, so the database is
+exactly as before (PostgreSQL sequences aside, which are not transactional).
+
+Memory stays flat with the size of payroll: only the small key sets (employer ids, contract ids)
+live in Python; duplicates in the big tables (payroll, declarations, participants) are found in
+SQL after their rows are in, within this import.
+"""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+import yaml
+from pydantic import ValidationError
+from sqlalchemy import and_, func, insert, select
+from sqlalchemy.engine import Connection, Engine
+
+from audits.store import schema as s
+from audits.store.db import ensure_schema
+
+from .fields import FieldError, iso_date
+from .models import REQUIRED_TABLES, REQUIRED_WHEN_NPP, SPECS, TableSpec
+from .reader import PACKAGE_YAML, Discovery, ReadError, Source, discover, iter_rows, sha256_file
+
+ERROR_LIMIT = 200
+BATCH = 5000
+
+
+class PackageError(Exception):
+    """The package has errors; nothing was imported. ``errors`` are ready to print."""
+
+    def __init__(self, errors: list[str]):
+        self.errors = list(errors)
+        super().__init__("\n".join(self.errors))
+
+
+@dataclass
+class LoadResult:
+    import_id: int
+    already_loaded: bool
+    rows: dict[str, int]
+    warnings: list[str]
+    seconds: float
+
+
+@dataclass
+class _Errors:
+    limit: int = ERROR_LIMIT
+    shown: list[str] = field(default_factory=list)
+    total: int = 0
+
+    def add(self, msg: str) -> None:
+        self.total += 1
+        if len(self.shown) < self.limit:
+            self.shown.append(msg)
+
+    def __bool__(self) -> bool:
+        return self.total > 0
+
+    def final(self) -> list[str]:
+        out = list(self.shown)
+        if self.total > len(self.shown):
+            out.append(f"… and {self.total - len(self.shown)} more")
+        return out
+
+
+@dataclass
+class _Meta:
+    name: str | None = None
+    source: str | None = None
+    as_of: date | None = None
+    province: str | None = None
+
+
+def _read_yaml(path: Path, errors: _Errors, warnings: list[str]) -> _Meta:
+    meta = _Meta()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        errors.add(f"{PACKAGE_YAML}: not readable YAML ({str(exc).splitlines()[0]})")
+        return meta
+    if data is None:
+        return meta
+    if not isinstance(data, dict):
+        errors.add(f"{PACKAGE_YAML}: expected keys name, source, as_of, province")
+        return meta
+    for key, value in data.items():
+        if key not in ("name", "source", "as_of", "province"):
+            warnings.append(f"{PACKAGE_YAML}: unknown key {key!r} ignored")
+            continue
+        if value is None:
+            continue
+        if key == "as_of":
+            if isinstance(value, datetime):
+                value = value.date()
+            if not isinstance(value, date):
+                try:
+                    value = iso_date(str(value))
+                except FieldError as exc:
+                    errors.add(f"{PACKAGE_YAML}, key as_of: {exc}")
+                    continue
+            meta.as_of = value
+        else:
+            setattr(meta, key, str(value))
+    return meta
+
+
+def package_hash(files: list[tuple[str, str]]) -> str:
+    """SHA-256 over the sorted ``name:sha256`` lines of the package's files."""
+    import hashlib
+
+    lines = sorted(f"{name}:{digest}" for name, digest in files)
+    return hashlib.sha256(("\n".join(lines) + "\n").encode()).hexdigest()
+
+
+def _norm(v):
+    if isinstance(v, str):
+        v = v.strip()
+        return v or None
+    return v
+
+
+class _Loader:
+    def __init__(self, conn: Connection, import_id: int, errors: _Errors, warnings: list[str]):
+        self.conn = conn
+        self.import_id = import_id
+        self.errors = errors
+        self.warnings = warnings
+        self.employer_ids: dict[str, int] | None = None  # id -> first row; None = no employers table
+        self.contract_ids: dict[str, int] | None = None
+        self.npp_row: tuple[str, int] | None = None  # (label, row) of the first employer with an npp
+        self.parent_refs: list[tuple[str, int, str]] = []
+        self.rows: dict[str, int] = {}
+
+    # -------------------------------------------------------------------------------- per table
+    def load(self, spec: TableSpec, src: Source) -> int:
+        table = s.DATA_TABLES[spec.name]
+        label = src.label
+        err = self.errors.add
+        if spec.name == "employers":
+            self.employer_ids = {}
+        elif spec.name == "contracts":
+            self.contract_ids = {}
+        keyed = {"employers": ("employer_id", self.employer_ids), "contracts": ("contract_id", self.contract_ids)}.get(
+            spec.name
+        )
+
+        rows = iter_rows(src)
+        try:
+            header_row = next(rows, None)
+        except ReadError as exc:
+            err(str(exc))
+            return 0
+        if header_row is None:
+            err(f"{label}: empty — a header row with the column names is expected")
+            return 0
+        _, header = header_row
+        positions: dict[str, int] = {}
+        for i, raw in enumerate(header):
+            name = raw.strip() if isinstance(raw, str) else ("" if raw is None else str(raw))
+            if not name:
+                continue
+            if name in positions:
+                err(f"{label} row 1, column {name}: column given twice")
+                continue
+            if name not in spec.columns:
+                self.warnings.append(f"{label}: column {name!r} is not part of the data package, ignored")
+                continue
+            positions[name] = i
+        missing = [c for c in spec.required_columns if c not in positions]
+        for c in missing:
+            err(f"{label}: required column {c} is missing")
+        if missing:
+            return 0
+
+        model = spec.model
+        validate = model.model_validate
+        cols = list(positions.items())
+        emp_refs = spec.employer_refs if self.employer_ids is not None else ()
+        con_refs = spec.contract_refs if self.contract_ids is not None else ()
+        row_check = spec.row_check
+        base = {"import_id": self.import_id, "src_file": src.file, "src_sheet": src.sheet}
+        batch: list[dict] = []
+        count = 0
+        try:
+            for rownum, cells in rows:
+                n = len(cells)
+                data = {name: (_norm(cells[i]) if i < n else None) for name, i in cols}
+                try:
+                    rec = validate(data).__dict__.copy()
+                except ValidationError as exc:
+                    for e in exc.errors(include_url=False, include_input=False):
+                        col = e["loc"][0] if e["loc"] else "?"
+                        msg = e["ctx"]["msg"] if e["type"] == "patuh" else e["msg"]
+                        err(f"{label} row {rownum}, column {col}: {msg}")
+                    continue
+                bad = False
+                if row_check is not None:
+                    for col, msg in row_check(rec):
+                        err(f"{label} row {rownum}, column {col}: {msg}")
+                        bad = True
+                for col in emp_refs:
+                    v = rec[col]
+                    if v is not None and v not in self.employer_ids:
+                        err(f'{label} row {rownum}, column {col}: "{v}" is not an employer_id in employers')
+                        bad = True
+                for col in con_refs:
+                    v = rec[col]
+                    if v is not None and v not in self.contract_ids:
+                        err(f'{label} row {rownum}, column {col}: "{v}" is not a contract_id in contracts')
+                        bad = True
+                if keyed is not None:
+                    kcol, seen = keyed
+                    k = rec[kcol]
+                    if k in seen:
+                        err(f'{label} row {rownum}, column {kcol}: "{k}" is already given in row {seen[k]}')
+                        bad = True
+                    else:
+                        seen[k] = rownum
+                if spec.name == "employers" and rec.get("npp") and self.npp_row is None:
+                    self.npp_row = (label, rownum)
+                if spec.name == "contracts" and rec.get("parent_contract_id"):
+                    self.parent_refs.append((label, rownum, rec["parent_contract_id"]))
+                if bad:
+                    continue
+                rec.update(base)
+                rec["src_row"] = rownum
+                batch.append(rec)
+                count += 1
+                if len(batch) >= BATCH:
+                    self.conn.execute(insert(table), batch)
+                    batch = []
+        except ReadError as exc:
+            err(str(exc))
+        if batch:
+            self.conn.execute(insert(table), batch)
+        self.rows[spec.name] = count
+
+        if spec.name == "contracts":
+            for lbl, rownum, parent in self.parent_refs:
+                if parent not in self.contract_ids:
+                    err(f'{lbl} row {rownum}, column parent_contract_id: "{parent}" is not a contract_id in contracts')
+        if spec.unique_sql:
+            self._duplicates(spec, label)
+        return count
+
+    def _duplicates(self, spec: TableSpec, label: str) -> None:
+        t = s.DATA_TABLES[spec.name]
+        keys = [t.c[k] for k in spec.unique_sql]
+        g = (
+            select(*keys, func.min(t.c.src_row).label("first_row"))
+            .where(t.c.import_id == self.import_id)
+            .group_by(*keys)
+            .having(func.count() > 1)
+            .subquery()
+        )
+        q = (
+            select(t.c.src_row, g.c.first_row, *keys)
+            .join(g, and_(*[t.c[k] == g.c[k] for k in spec.unique_sql]))
+            .where(t.c.import_id == self.import_id, t.c.src_row > g.c.first_row)
+            .order_by(t.c.src_row)
+        )
+        names = ", ".join(spec.unique_sql)
+        for row in self.conn.execute(q):
+            values = ", ".join(f'"{v.isoformat() if isinstance(v, date) else v}"' for v in row[2:])
+            self.errors.add(
+                f"{label} row {row.src_row}, columns {names}: {values} already given in row {row.first_row}"
+                f" — one row per ({names})"
+            )
+
+
+def load_package(path: str | Path, engine: Engine) -> LoadResult:
+    """Validate and load the package folder ``path``; all or nothing.
+
+    Returns the new (or, for a package loaded before, the existing) import. Raises
+    :class:`PackageError` with every error found (up to 200, then "… and N more").
+    """
+    t0 = time.perf_counter()
+    folder = Path(path)
+    if not folder.is_dir():
+        raise PackageError(
+            [f"{path}: not a folder — a data package is a folder of CSV files and/or one .xlsx workbook"]
+        )
+    errors = _Errors()
+    d: Discovery = discover(folder)
+    warnings = list(d.warnings)
+    for e in d.errors:
+        errors.add(e)
+    meta = _read_yaml(d.yaml, errors, warnings) if d.yaml else _Meta()
+
+    hashes = {p.name: sha256_file(p) for p in d.data_files}
+    phash = package_hash(list(hashes.items()))
+
+    ensure_schema(engine)
+    with engine.connect() as conn:
+        existing = conn.execute(select(s.imports.c.import_id).where(s.imports.c.package_hash == phash)).scalar()
+        if existing is not None:
+            rows = _count_rows(conn, existing)
+            stored = conn.execute(select(s.imports.c.warnings).where(s.imports.c.import_id == existing)).scalar()
+            return LoadResult(existing, True, rows, json.loads(stored or "[]"), time.perf_counter() - t0)
+
+    for table in REQUIRED_TABLES:
+        if table not in d.sources and table not in d.doubled:
+            errors.add(
+                f"package: table {table} is missing — give {table}.csv or a sheet {table} in the workbook"
+            )
+
+    with engine.begin() as conn:
+        import_id = conn.execute(
+            insert(s.imports).values(
+                package_hash=phash,
+                name=meta.name,
+                source=meta.source,
+                as_of=meta.as_of,
+                province=meta.province,
+                loaded_at=datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0),
+            )
+        ).inserted_primary_key[0]
+        loader = _Loader(conn, import_id, errors, warnings)
+        for name, spec in SPECS.items():
+            src = d.sources.get(name)
+            if src is not None:
+                loader.load(spec, src)
+        if loader.npp_row is not None:
+            lbl, rownum = loader.npp_row
+            for table in REQUIRED_WHEN_NPP:
+                if table not in d.sources and table not in d.doubled:
+                    errors.add(
+                        f"package: table {table} is missing — it is required because an employer has an npp"
+                        f" ({lbl} row {rownum}); give {table}.csv or a sheet {table} in the workbook"
+                    )
+        if errors:
+            raise PackageError(errors.final())  # leaving the block rolls everything back
+
+        file_rows = []
+        for name, digest in sorted(hashes.items()):
+            srcs = [x for x in d.sources.values() if x.file == name]
+            if not srcs:
+                file_rows.append(dict(import_id=import_id, file=name, sheet=None, sha256=digest, rows=None))
+            for src in sorted(srcs, key=lambda x: x.table):
+                file_rows.append(
+                    dict(import_id=import_id, file=name, sheet=src.sheet, sha256=digest, rows=loader.rows.get(src.table, 0))
+                )
+        conn.execute(insert(s.import_files), file_rows)
+        conn.execute(
+            s.imports.update().where(s.imports.c.import_id == import_id).values(warnings=json.dumps(warnings))
+        )
+    return LoadResult(import_id, False, dict(loader.rows), warnings, time.perf_counter() - t0)
+
+
+def _count_rows(conn: Connection, import_id: int) -> dict[str, int]:
+    out = {}
+    for name, t in s.DATA_TABLES.items():
+        n = conn.execute(select(func.count()).select_from(t).where(t.c.import_id == import_id)).scalar()
+        if n:
+            out[name] = n
+    return out

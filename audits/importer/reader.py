@@ -1,0 +1,165 @@
+"""Finding the tables of a package folder and streaming their rows.
+
+A table is ``<table>.csv`` or a sheet ``<table>`` in the folder's one ``.xlsx`` workbook. Rows are
+streamed (``csv.reader`` / openpyxl ``read_only``) so memory does not grow with the file.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from .models import SPECS
+
+PACKAGE_YAML = "package.yaml"
+
+
+@dataclass
+class Source:
+    table: str
+    file: str  # file name inside the package folder
+    path: Path
+    sheet: str | None = None  # sheet name for XLSX, None for CSV
+
+    @property
+    def label(self) -> str:
+        return f"{self.file} sheet {self.sheet}" if self.sheet else self.file
+
+
+@dataclass
+class Discovery:
+    sources: dict[str, Source] = field(default_factory=dict)
+    doubled: set[str] = field(default_factory=set)
+    data_files: list[Path] = field(default_factory=list)  # files that make up the package hash
+    workbook: Path | None = None
+    yaml: Path | None = None
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def _ignored(name: str) -> bool:
+    return name.startswith(".") or name.startswith("~$")
+
+
+def discover(folder: Path) -> Discovery:
+    d = Discovery()
+    csvs: dict[str, Path] = {}
+    workbooks: list[Path] = []
+    for p in sorted(folder.iterdir(), key=lambda p: p.name):
+        if _ignored(p.name):
+            continue
+        if p.is_dir():
+            d.warnings.append(f"{p.name}/: a folder inside the package, ignored")
+            continue
+        low = p.name.lower()
+        if p.name == PACKAGE_YAML:
+            d.yaml = p
+            d.data_files.append(p)
+        elif low.endswith(".csv") and p.name[:-4] in SPECS:
+            csvs[p.name[:-4]] = p
+            d.data_files.append(p)
+        elif low.endswith(".xlsx"):
+            workbooks.append(p)
+            d.data_files.append(p)
+        else:
+            d.warnings.append(f"{p.name}: not a data-package file, ignored")
+    for table, p in csvs.items():
+        d.sources[table] = Source(table, p.name, p)
+    if len(workbooks) > 1:
+        d.errors.append(
+            "package: more than one workbook ("
+            + ", ".join(w.name for w in workbooks)
+            + ") — put all sheets in one .xlsx file"
+        )
+    elif workbooks:
+        wb_path = workbooks[0]
+        d.workbook = wb_path
+        try:
+            sheets = sheet_names(wb_path)
+        except Exception as exc:  # openpyxl raises many kinds for a broken file
+            d.errors.append(f"{wb_path.name}: cannot be read as an .xlsx workbook ({type(exc).__name__}: {exc})")
+            sheets = []
+        for sheet in sheets:
+            if sheet not in SPECS:
+                d.warnings.append(f"{wb_path.name} sheet {sheet}: not a data-package table, ignored")
+                continue
+            if sheet in d.sources:
+                d.doubled.add(sheet)
+                d.errors.append(
+                    f"{sheet}: table given twice, as {d.sources[sheet].file} and as {wb_path.name} sheet {sheet}"
+                    " — keep one of them"
+                )
+                continue
+            d.sources[sheet] = Source(sheet, wb_path.name, wb_path, sheet)
+    for t in d.doubled:
+        d.sources.pop(t, None)
+    return d
+
+
+def sheet_names(path: Path) -> list[str]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(path, read_only=True, data_only=True)
+    try:
+        return list(wb.sheetnames)
+    finally:
+        wb.close()
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class ReadError(Exception):
+    """The file cannot be read at all (encoding, broken workbook)."""
+
+
+def _blank(v) -> bool:
+    return v is None or (isinstance(v, str) and not v.strip())
+
+
+def iter_rows(src: Source) -> Iterator[tuple[int, list]]:
+    """(spreadsheet row number, cells) for every row; the header is row 1 and comes first."""
+    if src.sheet is None:
+        yield from _iter_csv(src)
+    else:
+        yield from _iter_xlsx(src)
+
+
+def _iter_csv(src: Source) -> Iterator[tuple[int, list]]:
+    try:
+        with open(src.path, encoding="utf-8-sig", newline="") as fh:
+            rownum = 0
+            for cells in csv.reader(fh):
+                rownum += 1
+                if rownum > 1 and all(_blank(c) for c in cells):
+                    continue
+                yield rownum, cells
+    except UnicodeDecodeError as exc:
+        raise ReadError(
+            f"{src.label}: not UTF-8 text (byte {exc.start} of the file) — save it as \"CSV UTF-8\""
+        ) from None
+    except csv.Error as exc:
+        raise ReadError(f"{src.label}: not a readable CSV file ({exc})") from None
+
+
+def _iter_xlsx(src: Source) -> Iterator[tuple[int, list]]:
+    from openpyxl import load_workbook
+
+    wb = load_workbook(src.path, read_only=True, data_only=True)
+    try:
+        ws = wb[src.sheet]
+        ws.reset_dimensions()  # do not trust a stale <dimension>; read what is there
+        # read-only iter_rows fills gaps with empty rows, so counting from 1 gives sheet row numbers
+        for rownum, values in enumerate(ws.iter_rows(values_only=True), start=1):
+            if rownum > 1 and all(_blank(v) for v in values):
+                continue
+            yield rownum, list(values)
+    finally:
+        wb.close()
