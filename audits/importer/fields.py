@@ -158,7 +158,6 @@ def _suggest_money(s: str) -> str | None:
         intpart, frac = t, ""
     if not intpart.isdigit() or (frac and not frac.isdigit()):
         return None
-    frac = frac.rstrip("0")
     if len(frac) > 2:
         return None
     return intpart + (("." + frac) if frac else "")

@@ -195,10 +195,19 @@ class _Loader:
                 try:
                     rec = validate(data).__dict__.copy()
                 except ValidationError as exc:
+                    bad_cols = set()
                     for e in exc.errors(include_url=False, include_input=False):
                         col = e["loc"][0] if e["loc"] else "?"
+                        bad_cols.add(col)
                         msg = e["ctx"]["msg"] if e["type"] == "patuh" else e["msg"]
                         err(f"{label} row {rownum}, column {col}: {msg}")
+                    if keyed is not None:
+                        # The row is broken but its key is fine: remember the key, so rows that
+                        # refer to it do not each report a second, misleading error.
+                        kcol, seen = keyed
+                        k = data.get(kcol)
+                        if kcol not in bad_cols and isinstance(k, str) and k not in seen:
+                            seen[k] = rownum
                     continue
                 bad = False
                 if row_check is not None:
