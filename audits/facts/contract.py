@@ -1,0 +1,80 @@
+"""One fact per construction contract: current value, registration and contribution paid."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.engine import Connection
+
+from audits.calc.calendar import add_working_days
+from audits.calc.jakon import construction_contribution
+from audits.calc.money import round_rupiah
+from audits.store import schema as s
+
+from .scope import Scope, rupiah, sen
+
+
+def contract_facts(sc: Scope) -> list[dict]:
+    c, a, r = s.contracts, s.contract_amendments, s.project_registrations
+    latest_amendment = (
+        select(sen(a.c.value))
+        .where(a.c.import_id == c.c.import_id, a.c.contract_id == c.c.contract_id, a.c.amended_on <= sc.as_of)
+        .order_by(a.c.amended_on.desc(), a.c.row_id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    regs = (
+        select(
+            r.c.contract_id,
+            func.min(r.c.registered_on).label("registered_on"),
+            func.sum(sen(r.c.contribution_paid)).label("paid"),
+            func.count().label("n"),
+        )
+        .where(r.c.import_id == sc.import_id, r.c.registered_on <= sc.as_of)
+        .group_by(r.c.contract_id)
+        .subquery()
+    )
+    q = (
+        select(
+            c.c.contract_id, c.c.contractor_id, c.c.funding, c.c.owner, c.c.regency_code,
+            c.c.spk_date, c.c.start_date, c.c.end_date, sen(c.c.value).label("value"),
+            latest_amendment.label("amended_value"),
+            regs.c.registered_on, regs.c.paid, regs.c.n,
+        )
+        .select_from(c.outerjoin(regs, regs.c.contract_id == c.c.contract_id))
+        .where(c.c.import_id == sc.import_id)
+        .order_by(c.c.contract_id)
+    )
+    days = sc.lookup("jakon_registration_working_days", sc.as_of).value
+    tolerance = sc.lookup("jakon_underpayment_tolerance", sc.as_of).value
+    facts = []
+    for row in sc.conn.execute(q):
+        value = rupiah(row.amended_value if row.amended_value is not None else row.value)
+        contribution = round_rupiah(construction_contribution(value, row.spk_date, sc.params).total)
+        registered = row.registered_on is not None
+        paid = rupiah(row.paid) if registered else rupiah(0)
+        deadline = add_working_days(row.spk_date, int(days))
+        facts.append({
+            "id": f"c:{row.contract_id}",
+            "type": "contract",
+            "batch": row.contractor_id,
+            "on": row.spk_date,
+            "subject_id": row.contract_id,
+            "contract_id": row.contract_id,
+            "employer_id": row.contractor_id,
+            "funding": row.funding,
+            "regency_code": row.regency_code,
+            "signing_value": rupiah(row.value),
+            "current_value": value,
+            "contribution": contribution,
+            "spk_date": row.spk_date,
+            "start_date": row.start_date,
+            "as_of": sc.as_of,
+            "registered": registered,
+            "registered_on": row.registered_on,  # None (dropped) when not registered by as_of
+            "registration_deadline": deadline,
+            "contribution_paid": paid,
+            "shortfall": contribution - paid if registered else contribution,
+            "underpayment_tolerance": tolerance,
+        })
+    return facts

@@ -1,0 +1,56 @@
+"""One fact per employer with payroll in the audited months: registration and programmes."""
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from audits.calc.calendar import period_start
+from audits.calc.dues import PROGRAMS
+
+from .scope import Scope, employer_rows
+
+ZERO = Decimal(0)
+
+
+def employer_facts(sc: Scope, month_facts: list[dict]) -> list[dict]:
+    """Built from the employer-month facts (already aggregated in SQL): no second payroll scan."""
+    employers = employer_rows(sc.conn, sc.import_id)
+    totals: dict[str, dict] = defaultdict(lambda: {"rows": 0, "wage": ZERO, "jp": ZERO, "months": []})
+    for f in month_facts:
+        if f["payroll_workers"]:
+            t = totals[f["employer_id"]]
+            t["rows"] += f["payroll_workers"]
+            t["wage"] += f["wage_total"]
+            t["jp"] += f["jp_base_total"]
+            t["months"].append(f["period"])
+    on = period_start(sc.period_from)
+    facts = []
+    for emp_id in sorted(totals):
+        emp, t = employers[emp_id], totals[emp_id]
+        mandatory = list(sc.lookup("mandatory_programs", on, emp["scale"]).value)
+        programs = [p for p in PROGRAMS if p in (emp["programs"] or "").split(";")]
+        missing = [p for p in PROGRAMS if p in mandatory and p not in programs]
+        facts.append({
+            "id": f"e:{emp_id}",
+            "type": "employer",
+            "batch": emp_id,
+            "on": on,
+            "subject_id": emp_id,
+            "employer_id": emp_id,
+            "registered": bool(emp["npp"]),
+            "scale": emp["scale"],
+            "sector": emp["sector"] or "",
+            "regency_code": emp["regency_code"],
+            "risk_group": emp["jkk_risk_group"] or 0,
+            "programs": programs,
+            "mandatory_programs": mandatory,
+            "missing_programs": missing,
+            "missing_program_count": len(missing),
+            "payroll_rows": t["rows"],
+            "months": len(t["months"]),
+            "first_period": min(t["months"]),
+            "last_period": max(t["months"]),
+            "wage_total": t["wage"],
+            "jp_base_total": t["jp"],
+        })
+    return facts

@@ -1,0 +1,170 @@
+"""One fact per employer-month: payroll, participation, declarations, bill and payments."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from sqlalchemy import and_, case, exists, func, literal, or_, select
+from sqlalchemy.engine import Connection
+
+from audits.calc.bill import monthly_bill
+from audits.calc.calendar import due_date, period_start
+from audits.calc.dues import canonical_programs
+from audits.calc.late_fee import late_fee
+from audits.store import schema as s
+
+from .scope import Scope, employer_rows, rupiah, sen
+
+ZERO = Decimal(0)
+
+
+def _payroll_aggregates(sc: Scope):
+    """One pass over payroll: per (employer, period) the totals every payroll rule needs."""
+    p, pa, d, e = s.payroll, s.participants, s.declarations, s.employers
+    per = sc.period_table()
+    mins = sc.minimum_table()
+    tol = sc.fraction("pds_upah_tolerance", period_start(sc.period_from))
+
+    wage, cap = sen(p.c.wage), per.c.cap
+    reported = func.coalesce(sen(d.c.reported_wage), 0)
+    jp_wage = case((wage > cap, cap), else_=wage)
+    jp_reported = case((reported > cap, cap), else_=reported)
+    active = exists().where(
+        pa.c.import_id == p.c.import_id,
+        pa.c.employer_id == p.c.employer_id,
+        pa.c.nik == p.c.nik,
+        pa.c.start_date <= per.c.p_end,
+        or_(pa.c.end_date.is_(None), pa.c.end_date >= per.c.p_start),
+    )
+    # reported < tol × wage, in integers: reported × den < wage × num
+    under = and_(active, reported * tol.denominator < wage * tol.numerator)
+    below_min = and_(p.c.employment.in_(("pkwtt", "pkwt")), mins.c.min_wage.is_not(None), wage < mins.c.min_wage)
+
+    def csum(cond, expr):
+        return func.sum(case((cond, expr), else_=0))
+
+    q = (
+        select(
+            p.c.employer_id,
+            p.c.period,
+            func.count().label("workers"),
+            func.sum(wage).label("wage"),
+            func.sum(jp_wage).label("jp_base"),
+            func.sum(sen(p.c.bpjs_deduction)).label("deductions"),
+            csum(~active, 1).label("unreg_n"),
+            csum(~active, wage).label("unreg_wage"),
+            csum(~active, jp_wage).label("unreg_jp"),
+            csum(under, 1).label("under_n"),
+            csum(under, wage - reported).label("under_gap"),
+            csum(under, jp_wage - jp_reported).label("under_jp_gap"),
+            csum(below_min, 1).label("min_n"),
+            csum(below_min, mins.c.min_wage - wage).label("min_gap"),
+        )
+        .select_from(
+            p.join(per, per.c.period == p.c.period)
+            .join(e, and_(e.c.import_id == p.c.import_id, e.c.employer_id == p.c.employer_id))
+            .outerjoin(d, and_(d.c.import_id == p.c.import_id, d.c.employer_id == p.c.employer_id,
+                               d.c.period == p.c.period, d.c.nik == p.c.nik))
+            .outerjoin(mins, and_(mins.c.regency_code == e.c.regency_code, mins.c.period == p.c.period))
+        )
+        .where(p.c.import_id == sc.import_id)
+        .group_by(p.c.employer_id, p.c.period)
+    )
+    return sc.conn.execute(q).all()
+
+
+def _declaration_aggregates(sc: Scope):
+    d = s.declarations
+    per = sc.period_table()
+    reported = sen(d.c.reported_wage)
+    q = (
+        select(
+            d.c.employer_id, d.c.period, func.count().label("n"), func.sum(reported).label("wage"),
+            func.sum(case((reported > per.c.cap, per.c.cap), else_=reported)).label("jp_base"),
+        )
+        .select_from(d.join(per, per.c.period == d.c.period))
+        .where(d.c.import_id == sc.import_id)
+        .group_by(d.c.employer_id, d.c.period)
+    )
+    return sc.conn.execute(q).all()
+
+
+def _payments(sc: Scope) -> dict[tuple[str, str], list[tuple[dt.date, Decimal]]]:
+    pm = s.payments
+    q = (
+        select(pm.c.employer_id, pm.c.period, pm.c.paid_on, sen(pm.c.amount))
+        .where(pm.c.import_id == sc.import_id, pm.c.period >= sc.period_from, pm.c.period <= sc.period_to)
+        .order_by(pm.c.employer_id, pm.c.period, pm.c.paid_on, pm.c.row_id)
+    )
+    out: dict = defaultdict(list)
+    for emp, period, paid_on, amount in sc.conn.execute(q):
+        out[(emp, period)].append((paid_on, rupiah(amount)))
+    return out
+
+
+def employer_month_facts(sc: Scope) -> list[dict]:
+    employers = employer_rows(sc.conn, sc.import_id)
+    facts: dict[tuple[str, str], dict] = {}
+
+    def base(emp_id: str, period: str) -> dict:
+        key = (emp_id, period)
+        if key not in facts:
+            emp = employers[emp_id]
+            registered = bool(emp["npp"])
+            facts[key] = {
+                "id": f"em:{emp_id}:{period}",
+                "type": "employer_month",
+                "batch": emp_id,
+                "on": period_start(period),
+                "subject_id": f"{emp_id}:{period}",
+                "employer_id": emp_id,
+                "period": period,
+                "registered": registered,
+                "scale": emp["scale"],
+                "regency_code": emp["regency_code"],
+                "risk_group": emp["jkk_risk_group"] or 0,
+                "programs": list(canonical_programs(emp["programs"] or "")),
+                "payroll_workers": 0, "wage_total": ZERO, "jp_base_total": ZERO, "deductions": ZERO,
+                "unregistered_workers": 0, "unregistered_wage": ZERO, "unregistered_jp_base": ZERO,
+                "underreported_workers": 0, "underreported_wage_gap": ZERO, "underreported_jp_gap": ZERO,
+                "minimum_wage": ZERO, "under_minimum_workers": 0, "under_minimum_shortfall": ZERO,
+                "declared_workers": 0, "declared_wage": ZERO, "declared_jp_base": ZERO,
+            }
+        return facts[key]
+
+    for r in _payroll_aggregates(sc):
+        f = base(r.employer_id, r.period)
+        f.update(
+            payroll_workers=r.workers, wage_total=rupiah(r.wage), jp_base_total=rupiah(r.jp_base),
+            deductions=rupiah(r.deductions),
+            unregistered_workers=int(r.unreg_n or 0), unregistered_wage=rupiah(r.unreg_wage),
+            unregistered_jp_base=rupiah(r.unreg_jp),
+            underreported_workers=int(r.under_n or 0), underreported_wage_gap=rupiah(r.under_gap),
+            underreported_jp_gap=rupiah(r.under_jp_gap),
+            under_minimum_workers=int(r.min_n or 0), under_minimum_shortfall=rupiah(r.min_gap),
+        )
+        minimum, _ = sc.minimum_wage(f["regency_code"], r.period)
+        f["minimum_wage"] = minimum if minimum is not None else ZERO
+    for r in _declaration_aggregates(sc):
+        if r.employer_id not in employers:
+            continue
+        f = base(r.employer_id, r.period)
+        f.update(declared_workers=r.n, declared_wage=rupiah(r.wage), declared_jp_base=rupiah(r.jp_base))
+
+    payments = _payments(sc)
+    for (emp_id, period), f in facts.items():
+        on = period_start(period)
+        due = due_date(period, sc.params)
+        bill = monthly_bill(f["declared_wage"], f["declared_jp_base"], on, f["risk_group"] or None,
+                            f["programs"], sc.params)
+        pays = payments.get((emp_id, period), [])
+        fee = late_fee(period, bill.total, bill.jp, bill.unrounded, pays, due, sc.as_of, sc.params)
+        f.update(
+            bill=bill.total, bill_unrounded=bill.unrounded, bill_jp=bill.jp,
+            due_date=due, as_of=sc.as_of, paid=fee.paid,
+            completed_on=fee.completed_on,  # None (dropped) while not paid in full
+            payment_dates=[d.isoformat() for d, _ in pays],
+            payment_amounts=[a for _, a in pays],
+        )
+    return [facts[k] for k in sorted(facts)]
