@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import BigInteger, Date, Integer, String, column, select, type_coerce, values
+from sqlalchemy import BigInteger, Date, String, literal, select, type_coerce, union_all
 from sqlalchemy.engine import Connection
 
 from audits.calc.calendar import add_months, period_end, period_start
@@ -64,10 +64,8 @@ class Scope:
         for p in self.periods:
             cap = self.lookup("jp_wage_cap", period_start(p)).value
             rows.append((p, period_start(p), period_end(p), int(cap * 100)))
-        return values(
-            column("period", String), column("p_start", Date), column("p_end", Date),
-            column("cap", BigInteger), name="audit_periods",
-        ).data(rows)
+        return constant_table("audit_periods", [("period", String), ("p_start", Date), ("p_end", Date),
+                                                ("cap", BigInteger)], rows)
 
     def minimum_wage(self, regency: str, period: str) -> tuple[Decimal | None, list[ParamUse]]:
         """UMK of the regency for P's year; the UMP where no UMK is set or the UMK is below it."""
@@ -97,10 +95,14 @@ class Scope:
                     rows.append((r, p, int(minimum * 100)))
         if not rows:
             rows.append(("", "", 0))  # VALUES may not be empty; matches nothing
-        return values(
-            column("regency_code", String), column("period", String), column("min_wage", BigInteger),
-            name="minimum_wages",
-        ).data(rows)
+        return constant_table("minimum_wages", [("regency_code", String), ("period", String),
+                                                ("min_wage", BigInteger)], rows)
+
+
+def constant_table(name: str, columns: list[tuple[str, type]], rows: list[tuple]):
+    """A small table of constants as a CTE of UNION ALL selects: SQLite has no `(VALUES …) AS t(cols)`."""
+    selects = [select(*(literal(v, t).label(c) for (c, t), v in zip(columns, row))) for row in rows]
+    return (union_all(*selects) if len(selects) > 1 else selects[0]).cte(name)
 
 
 def employer_rows(conn: Connection, import_id: int) -> dict[str, dict]:

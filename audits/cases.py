@@ -1,0 +1,114 @@
+"""Enforcement cases: one per employer with findings. The ladder itself is declarative rules
+(rules/penegakan/) judged by durable-rules over one `case` fact per employer; this module derives
+those facts from the findings and the enforcement history, and turns the steps the rules propose
+into a case (steps already issued are dropped; nothing new → `pantau`)."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from engine.evaluator import Evaluator
+from engine.parameters import ParameterStore
+
+from .calc.calendar import add_working_days
+from .model import CATEGORIES, STEP_ORDER, Case, Finding
+from .store import schema as s
+
+ZERO = Decimal(0)
+
+
+def enforcement_history(conn: Connection, import_id: int) -> dict[str, list[dict]]:
+    ea = s.enforcement_actions
+    rows = conn.execute(
+        select(ea).where(ea.c.import_id == import_id).order_by(ea.c.employer_id, ea.c.issued_on, ea.c.row_id)
+    ).mappings()
+    out: dict[str, list[dict]] = defaultdict(list)
+    for r in rows:
+        out[r["employer_id"]].append(dict(r))
+    return out
+
+
+def case_facts(findings: list[Finding], history: dict[str, list[dict]], as_of: dt.date,
+               params: ParameterStore, names: dict[str, str]) -> list[dict]:
+    by_employer: dict[str, list[Finding]] = defaultdict(list)
+    for f in findings:
+        by_employer[f.employer_id].append(f)
+    use = params.lookup("warning_period_working_days", as_of)
+    days = int(use.value)
+    facts = []
+    for emp_id in sorted(by_employer):
+        fs = by_employer[emp_id]
+        actions = history.get(emp_id, [])
+        issued = sorted({a["action"] for a in actions})
+
+        def last(action):
+            dates = [a["issued_on"] for a in actions if a["action"] == action]
+            return max(dates) if dates else None
+
+        t1, t2 = last("teguran-1"), last("teguran-2")
+        t1_until = add_working_days(t1, days) if t1 else None
+        t2_until = add_working_days(t2, days) if t2 else None
+        fact = {
+            "id": f"case:{emp_id}",
+            "type": "case",
+            "batch": emp_id,
+            "on": as_of,
+            "employer_id": emp_id,
+            "name": names.get(emp_id, emp_id),
+            "categories": sorted({f.category for f in fs}, key=CATEGORIES.index),
+            "issued": issued,
+            # a second warning implies the first was given and its period has passed
+            "warning_issued": bool(t1 or t2),
+            "teguran1_over": bool(t2) or bool(t1_until and as_of > t1_until),
+            "teguran1_until": t1_until,
+            "teguran2_issued": bool(t2),
+            "teguran2_over": bool(t2_until and as_of > t2_until),
+            "teguran2_until": t2_until,
+            "arrears_open": any(f.category == "TUNGGAKAN" for f in fs),
+            "deductions_unremitted": any(f.category == "IURAN-PEKERJA-TIDAK-DISETOR" for f in fs),
+            "total_amount": sum((f.amount for f in fs), ZERO),
+            "total_late_fee": sum((f.late_fee or ZERO for f in fs), ZERO),
+            "_warning_period": use,
+        }
+        facts.append(fact)
+    return facts
+
+
+def build_cases(facts: list[dict], evaluator: Evaluator) -> list[Case]:
+    engine_facts = [{k: v for k, v in f.items() if not k.startswith("_")} for f in facts]
+    proposed: dict[str, list] = defaultdict(list)
+    for hit in evaluator.evaluate(engine_facts):
+        proposed[hit.fact["employer_id"]].append(hit)
+    cases = []
+    for fact in facts:
+        hits = proposed.get(fact["employer_id"], [])
+        steps = {h.rule.category for h in hits} - set(fact["issued"])
+        wait_until = None
+        if "tunggu" in steps:
+            wait_until = fact["teguran2_until"] if fact["teguran2_issued"] else fact["teguran1_until"]
+        if not steps:
+            steps = {"pantau"}
+        ordered = sorted(steps, key=STEP_ORDER.index)
+        cases.append(Case(
+            employer_id=fact["employer_id"],
+            name=fact["name"],
+            categories=fact["categories"],
+            total_amount=fact["total_amount"],
+            total_late_fee=fact["total_late_fee"],
+            next_steps=ordered,
+            wait_until=wait_until,
+            trace={
+                "rules": [h.rule.id for h in hits],
+                "issued": fact["issued"],
+                "fields": {k: (v.isoformat() if isinstance(v, dt.date) else v)
+                           for k, v in fact.items() if k in (
+                               "warning_issued", "teguran1_over", "teguran1_until", "teguran2_issued",
+                               "teguran2_over", "teguran2_until", "arrears_open", "deductions_unremitted")},
+                "parameters": [fact["_warning_period"].as_dict()],
+            },
+        ))
+    return cases

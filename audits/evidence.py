@@ -1,0 +1,203 @@
+"""Evidence for findings: the source rows behind each one (workers, payments, contracts, each with
+its file and row) and the computation sheet, fetched only for the subjects that have findings."""
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+from sqlalchemy import and_, exists, or_, select, tuple_
+from sqlalchemy.engine import Connection
+
+from engine.parameters import ParameterStore
+
+from .calc.calendar import due_date, period_end, period_start
+from .calc.dues import dues
+from .calc.jakon import construction_contribution
+from .calc.late_fee import late_fee
+from .calc.bill import monthly_bill
+from .facts.scope import Scope
+from .store import schema as s
+
+WORKER_CATEGORIES = {"PDS-TK", "PDS-UPAH", "UPAH-DI-BAWAH-UMK"}
+PAYMENT_CATEGORIES = {"TUNGGAKAN", "TELAT-BAYAR", "IURAN-PEKERJA-TIDAK-DISETOR"}
+
+
+def source(row) -> str:
+    where = f"{row['src_file']}"
+    if row.get("src_sheet"):
+        where += f" sheet {row['src_sheet']}"
+    return f"{where} row {row['src_row']}"
+
+
+def money(value) -> str:
+    return str(Decimal(value).quantize(Decimal("0.01")))
+
+
+def _worker_rows(sc: Scope, keys: set[tuple[str, str]]) -> dict[tuple[str, str], list[dict]]:
+    """Payroll rows of the given employer-months with participation and declared wage."""
+    if not keys:
+        return {}
+    p, pa, d = s.payroll, s.participants, s.declarations
+    q = (
+        select(p.c.employer_id, p.c.period, p.c.nik, p.c.name, p.c.employment, p.c.wage, p.c.bpjs_deduction,
+               p.c.src_file, p.c.src_sheet, p.c.src_row, d.c.reported_wage)
+        .select_from(p.outerjoin(d, and_(d.c.import_id == p.c.import_id, d.c.employer_id == p.c.employer_id,
+                                         d.c.period == p.c.period, d.c.nik == p.c.nik)))
+        .where(p.c.import_id == sc.import_id, tuple_(p.c.employer_id, p.c.period).in_(sorted(keys)))
+        .order_by(p.c.employer_id, p.c.period, p.c.src_row)
+    )
+    out: dict = defaultdict(list)
+    for r in sc.conn.execute(q).mappings():
+        out[(r["employer_id"], r["period"])].append(dict(r))
+    # participation, checked in Python on this small set
+    parts: dict = defaultdict(list)
+    emps = sorted({k[0] for k in keys})
+    for r in sc.conn.execute(select(pa.c.employer_id, pa.c.nik, pa.c.start_date, pa.c.end_date)
+                             .where(pa.c.import_id == sc.import_id, pa.c.employer_id.in_(emps))):
+        parts[(r.employer_id, r.nik)].append((r.start_date, r.end_date))
+    for (emp, period), rows in out.items():
+        first, last = period_start(period), period_end(period)
+        for row in rows:
+            row["active"] = any(st <= last and (en is None or en >= first) for st, en in parts.get((emp, row["nik"]), []))
+    return out
+
+
+def _payments(sc: Scope, keys) -> dict:
+    if not keys:
+        return {}
+    pm = s.payments
+    q = (select(pm).where(pm.c.import_id == sc.import_id, tuple_(pm.c.employer_id, pm.c.period).in_(sorted(keys)))
+         .order_by(pm.c.employer_id, pm.c.period, pm.c.paid_on, pm.c.row_id))
+    out: dict = defaultdict(list)
+    for r in sc.conn.execute(q).mappings():
+        out[(r["employer_id"], r["period"])].append(dict(r))
+    return out
+
+
+def _programme_rows(period, wage, jp_base, on, group, programs, params) -> list[dict]:
+    rows = []
+    for prog, due in dues(wage, jp_base, on, group, programs, params).items():
+        base = jp_base if prog == "JP" else wage
+        rows.append({"period": period, "program": prog, "base": money(base),
+                     "rate": str((due.total / base).normalize()) if base else "0",
+                     "due": money(due.total), "paid": "", "outstanding": "", "months_late": "", "fee": "",
+                     "note": ""})
+    return rows
+
+
+def collect(sc: Scope, findings, facts_by_id: dict[str, dict]) -> None:
+    """Fill `finding.evidence` in place."""
+    params: ParameterStore = sc.params
+    worker_keys = {(f.employer_id, f.period) for f in findings if f.category in WORKER_CATEGORIES}
+    pay_keys = {(f.employer_id, f.period) for f in findings if f.category in PAYMENT_CATEGORIES}
+    workers = _worker_rows(sc, worker_keys)
+    payments = _payments(sc, pay_keys)
+    contracts = _contracts(sc, {f.subject_id for f in findings if f.subject_type == "contract"})
+
+    for f in findings:
+        fact = facts_by_id[f.trace["fact_id"]]
+        ev: dict = {}
+        if f.category in WORKER_CATEGORIES:
+            rows = workers.get((f.employer_id, f.period), [])
+            if f.category == "PDS-TK":
+                rows = [r for r in rows if not r["active"]]
+            elif f.category == "PDS-UPAH":
+                tol = params.value("pds_upah_tolerance", period_start(f.period))
+                rows = [r for r in rows if r["active"] and (r["reported_wage"] or 0) < tol * r["wage"]]
+            else:
+                minimum = fact["minimum_wage"]
+                rows = [r for r in rows if r["employment"] in ("pkwtt", "pkwt") and r["wage"] < minimum]
+            ev["workers"] = [{
+                "nik": r["nik"], "name": r["name"], "period": r["period"], "employment": r["employment"],
+                "wage": money(r["wage"]),
+                "reported_wage": "" if r["reported_wage"] is None else money(r["reported_wage"]),
+                "source": source(r)} for r in rows]
+            on = period_start(f.period)
+            if f.category == "PDS-TK":
+                ev["computation"] = _programme_rows(f.period, fact["unregistered_wage"], fact["unregistered_jp_base"],
+                                                    on, fact["risk_group"], fact["programs"], params)
+            elif f.category == "PDS-UPAH":
+                ev["computation"] = _programme_rows(f.period, fact["underreported_wage_gap"],
+                                                    fact["underreported_jp_gap"], on, fact["risk_group"],
+                                                    fact["programs"], params)
+        elif f.category in PAYMENT_CATEGORIES:
+            pays = payments.get((f.employer_id, f.period), [])
+            ev["payments"] = [{"period": r["period"], "amount": money(r["amount"]), "paid_on": r["paid_on"].isoformat(),
+                               "reference": r["reference"] or "", "source": source(r)} for r in pays]
+            if fact["registered"]:
+                ev["computation"] = _bill_sheet(f.period, fact, params, sc.as_of)
+        elif f.category in ("PWBD", "PDS-PROGRAM"):
+            group = fact["risk_group"] or int(params.value("pwbd_estimate_risk_group", period_start(sc.period_from)))
+            programs = fact["mandatory_programs"] if f.category == "PWBD" else fact["missing_programs"]
+            ev["computation"] = _programme_rows(f"{fact['first_period']}..{fact['last_period']}", fact["wage_total"],
+                                                fact["jp_base_total"], dt.date.fromisoformat(str(fact["on"])),
+                                                group, programs, params)
+            if f.category == "PWBD" and not fact["risk_group"]:
+                ev["computation"][0]["note"] = "kelompok risiko tidak diketahui: taksiran kelompok 5"
+        elif f.subject_type == "contract":
+            ev["contracts"] = [dict(contracts[f.subject_id], current_value=money(fact["current_value"]))]
+            ev["computation"] = _jakon_sheet(fact, params)
+        f.evidence = ev
+
+
+def _bill_sheet(period: str, fact: dict, params: ParameterStore, as_of: dt.date) -> list[dict]:
+    on = period_start(period)
+    rows = _programme_rows(period, fact["declared_wage"], fact["declared_jp_base"], on, fact["risk_group"],
+                           fact["programs"], params)
+    bill = monthly_bill(fact["declared_wage"], fact["declared_jp_base"], on, fact["risk_group"] or None,
+                        fact["programs"], params)
+    due = due_date(period, params)
+    pays = list(zip((dt.date.fromisoformat(d) for d in fact["payment_dates"]), fact["payment_amounts"]))
+    result = late_fee(period, bill.total, bill.jp, bill.unrounded, pays, due, as_of, params)
+    rows.append({"period": period, "program": "TAGIHAN", "base": "", "rate": "", "due": money(bill.total),
+                 "paid": money(result.paid), "outstanding": money(result.outstanding), "months_late": "",
+                 "fee": "", "note": f"jatuh tempo {due.isoformat()}"})
+    for line in result.lines:
+        rows.append({"period": period, "program": "DENDA", "base": money(line.amount), "rate": "",
+                     "due": "", "paid": "" if line.open else money(line.amount),
+                     "outstanding": money(line.amount) if line.open else "",
+                     "months_late": str(line.months_late), "fee": money(line.fee),
+                     "note": ("belum dibayar per " if line.open else "dibayar ") + line.settled_on.isoformat()})
+    return rows
+
+
+def _jakon_sheet(fact: dict, params: ParameterStore) -> list[dict]:
+    spk = fact["spk_date"] if isinstance(fact["spk_date"], dt.date) else dt.date.fromisoformat(fact["spk_date"])
+    result = construction_contribution(fact["current_value"], spk, params)
+    rows = []
+    for sl in result.slices:
+        upper = "…" if sl.upper is None else money(sl.upper)
+        rows.append({"period": "", "program": "JKK+JKM", "base": money(sl.slice_value),
+                     "rate": str((sl.jkk_rate + sl.jkm_rate).normalize()), "due": money(sl.jkk + sl.jkm),
+                     "paid": "", "outstanding": "", "months_late": "", "fee": "",
+                     "note": f"lapisan {money(sl.lower)} – {upper}"})
+    rows.append({"period": "", "program": "TOTAL", "base": money(fact["current_value"]), "rate": "",
+                 "due": money(fact["contribution"]), "paid": money(fact["contribution_paid"]),
+                 "outstanding": money(max(fact["contribution"] - fact["contribution_paid"], 0)),
+                 "months_late": "", "fee": "", "note": ""})
+    return rows
+
+
+def _contracts(sc: Scope, ids: set[str]) -> dict[str, dict]:
+    if not ids:
+        return {}
+    c, r = s.contracts, s.project_registrations
+    regs: dict = defaultdict(list)
+    for row in sc.conn.execute(select(r).where(r.c.import_id == sc.import_id, r.c.contract_id.in_(sorted(ids)))
+                               .order_by(r.c.registered_on)).mappings():
+        regs[row["contract_id"]].append(row)
+    out = {}
+    for row in sc.conn.execute(select(c).where(c.c.import_id == sc.import_id, c.c.contract_id.in_(sorted(ids)))).mappings():
+        rg = regs.get(row["contract_id"], [])
+        out[row["contract_id"]] = {
+            "contract_id": row["contract_id"], "title": row["title"], "owner": row["owner"],
+            "funding": row["funding"], "ppk": row["ppk"] or "", "value": money(row["value"]),
+            "regency_code": row["regency_code"], "spk_date": row["spk_date"].isoformat(),
+            "start_date": row["start_date"].isoformat(), "end_date": row["end_date"].isoformat(),
+            "registered_on": rg[0]["registered_on"].isoformat() if rg else "",
+            "registration_no": rg[0]["registration_no"] if rg else "",
+            "contribution_paid": money(sum((x["contribution_paid"] for x in rg), Decimal(0))),
+            "source": source(row),
+        }
+    return out

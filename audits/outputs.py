@@ -1,0 +1,39 @@
+"""The machine-readable results of a run: findings.csv/json and cases.csv/json, in the columns of
+audit-semantics.md. Deterministic: same run, same bytes."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from .model import CASE_COLUMNS, FINDING_COLUMNS
+
+
+def _write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+    path.write_text(buf.getvalue(), encoding="utf-8")
+
+
+def _write_json(path: Path, rows: list[dict]) -> None:
+    path.write_text(json.dumps(rows, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+
+
+def _typed(row: dict, money: tuple[str, ...]) -> dict:
+    """JSON carries whole Rupiah as integers and an empty late fee as null."""
+    return {k: (int(v) if v != "" else None) if k in money else v for k, v in row.items()}
+
+
+def write_results(out: Path, result) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    findings = [f.row() for f in result.findings]
+    cases = [c.row() for c in result.cases]
+    paths = [out / "findings.csv", out / "findings.json", out / "cases.csv", out / "cases.json"]
+    _write_csv(paths[0], FINDING_COLUMNS, findings)
+    _write_json(paths[1], [_typed(r, ("amount", "late_fee")) for r in findings])
+    _write_csv(paths[2], CASE_COLUMNS, cases)
+    _write_json(paths[3], [_typed(r, ("total_amount", "total_late_fee")) for r in cases])
+    return paths
