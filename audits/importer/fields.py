@@ -130,6 +130,7 @@ def npwp(raw) -> str:
 # ----------------------------------------------------------------------------------------- money
 
 _PLAIN = re.compile(r"\d+(\.\d+)?\Z")
+_PLAIN_SEN = re.compile(r"\d+(\.\d{1,2})?\Z")  # the common case: nothing more to check
 _CURRENCY = re.compile(r"^\s*(rp\.?|idr)\s*|\s*(rp\.?|idr)\s*$", re.IGNORECASE)
 
 
@@ -174,6 +175,8 @@ def money(raw) -> Decimal:
         value = raw
     elif isinstance(raw, str):
         s = raw.strip()
+        if _PLAIN_SEN.match(s):
+            return Decimal(s)
         if not _PLAIN.match(s):
             if s.startswith("-") and _PLAIN.match(s[1:]):
                 raise FieldError(f"{show(raw)} is negative — an amount of 0 or more expected")

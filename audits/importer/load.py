@@ -296,8 +296,15 @@ def load_package(path: str | Path, engine: Engine) -> LoadResult:
         raise PackageError(
             [f"{path}: not a folder — a data package is a folder of CSV files and/or one .xlsx workbook"]
         )
-    errors = _Errors()
     d: Discovery = discover(folder)
+    try:
+        return _load(folder, d, engine, t0)
+    finally:
+        d.close()
+
+
+def _load(folder: Path, d: Discovery, engine: Engine, t0: float) -> LoadResult:
+    errors = _Errors()
     warnings = list(d.warnings)
     for e in d.errors:
         errors.add(e)

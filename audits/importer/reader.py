@@ -22,6 +22,7 @@ class Source:
     file: str  # file name inside the package folder
     path: Path
     sheet: str | None = None  # sheet name for XLSX, None for CSV
+    book: object = None  # the open read-only workbook, shared by all sheets of one package
 
     @property
     def label(self) -> str:
@@ -34,6 +35,12 @@ class Discovery:
     doubled: set[str] = field(default_factory=set)
     data_files: list[Path] = field(default_factory=list)  # files that make up the package hash
     workbook: Path | None = None
+    book: object = None  # open read-only workbook; close() when done
+
+    def close(self) -> None:
+        if self.book is not None:
+            self.book.close()
+            self.book = None
     yaml: Path | None = None
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -77,7 +84,9 @@ def discover(folder: Path) -> Discovery:
         wb_path = workbooks[0]
         d.workbook = wb_path
         try:
-            sheets = sheet_names(wb_path)
+            # opened once: read-only openpyxl scans a whole sheet when it has no <dimension>
+            d.book = open_workbook(wb_path)
+            sheets = list(d.book.sheetnames)
         except Exception as exc:  # openpyxl raises many kinds for a broken file
             d.errors.append(f"{wb_path.name}: cannot be read as an .xlsx workbook ({type(exc).__name__}: {exc})")
             sheets = []
@@ -92,20 +101,16 @@ def discover(folder: Path) -> Discovery:
                     " — keep one of them"
                 )
                 continue
-            d.sources[sheet] = Source(sheet, wb_path.name, wb_path, sheet)
+            d.sources[sheet] = Source(sheet, wb_path.name, wb_path, sheet, d.book)
     for t in d.doubled:
         d.sources.pop(t, None)
     return d
 
 
-def sheet_names(path: Path) -> list[str]:
+def open_workbook(path: Path):
     from openpyxl import load_workbook
 
-    wb = load_workbook(path, read_only=True, data_only=True)
-    try:
-        return list(wb.sheetnames)
-    finally:
-        wb.close()
+    return load_workbook(path, read_only=True, data_only=True)
 
 
 def sha256_file(path: Path) -> str:
@@ -150,9 +155,7 @@ def _iter_csv(src: Source) -> Iterator[tuple[int, list]]:
 
 
 def _iter_xlsx(src: Source) -> Iterator[tuple[int, list]]:
-    from openpyxl import load_workbook
-
-    wb = load_workbook(src.path, read_only=True, data_only=True)
+    wb = src.book if src.book is not None else open_workbook(src.path)
     try:
         ws = wb[src.sheet]
         ws.reset_dimensions()  # do not trust a stale <dimension>; read what is there
@@ -162,4 +165,5 @@ def _iter_xlsx(src: Source) -> Iterator[tuple[int, list]]:
                 continue
             yield rownum, list(values)
     finally:
-        wb.close()
+        if src.book is None:
+            wb.close()
