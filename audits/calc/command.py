@@ -1,0 +1,159 @@
+"""`patuh calc jakon|iuran|denda`: simulators over the same calculators the audit uses.
+
+Amounts are whole Rupiah, rounded half-up. Each programme's employer and worker shares are
+rounded on their own; `total` at the top level (iuran) and `total` (jakon) round the exact sum
+once, as the audit does for a finding, so they may differ by a Rupiah from adding the parts."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import sys
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import click
+
+from engine.parameters import ParameterError, ParameterStore
+
+from .calendar import due_date, months_late, period_start
+from .dues import PROGRAMS, canonical_programs, dues
+from .jakon import construction_contribution
+from .money import ZERO, round_rupiah, rupiah_text
+
+
+def _params(rules_dir: str | None) -> ParameterStore:
+    from audits.audit import default_rules_dir
+
+    return ParameterStore.load(Path(rules_dir) / "parameters" if rules_dir else default_rules_dir() / "parameters")
+
+
+def _money(value: str, name: str) -> Decimal:
+    try:
+        d = Decimal(value)
+    except InvalidOperation:
+        raise click.BadParameter(f"{value!r} is not a plain number (write 3054552 or 3054552.50)", param_hint=name)
+    if not d.is_finite() or d < 0:
+        raise click.BadParameter(f"{value!r} must be a number ≥ 0", param_hint=name)
+    return d
+
+
+def _period(value: str) -> str:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
+        raise click.BadParameter(f"{value!r} is not a month YYYY-MM", param_hint="--period")
+    return value
+
+
+def _date(value: str, name: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD", param_hint=name)
+
+
+def _out(data: dict, as_json: bool, lines: list[str]) -> None:
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False))
+    else:
+        for line in lines:
+            click.echo(line)
+
+
+def _int(d: Decimal) -> int:
+    return int(round_rupiah(d))
+
+
+rules_option = click.option("--rules", "rules_dir", default=None, type=click.Path(file_okay=False),
+                            help="Rules folder (default: ./rules or the installed rulebook).")
+
+
+@click.group("calc")
+def calc() -> None:
+    """Simulator iuran & denda / contribution and late-fee simulators (the audit's own calculators)."""
+
+
+@calc.command("jakon")
+@click.argument("value")
+@click.option("--on", "on", default=None, metavar="DATE", help="Date of the SPK (bands in force then; default today).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@rules_option
+def jakon(value, on, as_json, rules_dir):
+    """Iuran JKK+JKM proyek konstruksi atas nilai kontrak VALUE (marginal per lapisan)."""
+    v = _money(value, "VALUE")
+    day = _date(on, "--on") if on else dt.date.today()
+    try:
+        r = construction_contribution(v, day, _params(rules_dir))
+    except ParameterError as exc:
+        raise click.ClickException(str(exc))
+    data = {"jkk": _int(r.jkk), "jkm": _int(r.jkm), "total": _int(r.total)}
+    lines = [f"nilai kontrak {rupiah_text(v)} (tarif berlaku {day.isoformat()})"]
+    for s in r.slices:
+        lines.append(f"  lapisan {rupiah_text(s.lower)} – {rupiah_text(s.upper) if s.upper is not None else '…'}: "
+                     f"{rupiah_text(s.slice_value)} × {(s.jkk_rate + s.jkm_rate) * 100:.2f} % = {rupiah_text(s.jkk + s.jkm)}")
+    lines.append(f"JKK {rupiah_text(data['jkk'])} + JKM {rupiah_text(data['jkm'])} = total {rupiah_text(data['total'])}")
+    _out(data, as_json, lines)
+
+
+@calc.command("iuran")
+@click.option("--wage", required=True, help="Monthly wage (basic + fixed allowances).")
+@click.option("--period", required=True, help="Contribution month YYYY-MM.")
+@click.option("--risk-group", "risk_group", required=True, type=click.IntRange(1, 5), help="JKK risk group 1–5.")
+@click.option("--programs", default="JKK;JKM;JHT;JP", show_default=True, help="Programmes, ;-separated.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@rules_option
+def iuran(wage, period, risk_group, programs, as_json, rules_dir):
+    """Iuran bulanan per program untuk satu upah / monthly contributions for one wage."""
+    w = _money(wage, "--wage")
+    period = _period(period)
+    progs = canonical_programs(programs)
+    unknown = {p.strip().upper() for p in programs.split(";") if p.strip()} - set(PROGRAMS)
+    if unknown or not progs:
+        raise click.BadParameter(f"{programs!r}: use JKK, JKM, JHT, JP separated by ;", param_hint="--programs")
+    params = _params(rules_dir)
+    on = period_start(period)
+    try:
+        cap = params.value("jp_wage_cap", on)
+        by = dues(w, min(w, cap), on, risk_group, progs, params)
+    except ParameterError as exc:
+        raise click.ClickException(str(exc))
+    data = {p: {"employer": _int(d.employer), "worker": _int(d.worker),
+                "total": _int(d.employer) + _int(d.worker)} for p, d in by.items()}
+    exact = sum((d.total for d in by.values()), ZERO)
+    data["total"] = _int(exact)
+    lines = [f"upah {rupiah_text(w)} · {period} · kelompok risiko {risk_group} · batas upah JP {rupiah_text(cap)}"]
+    for p, d in data.items():
+        if p != "total":
+            lines.append(f"  {p:<4} pemberi kerja {rupiah_text(d['employer']):>14}  pekerja {rupiah_text(d['worker']):>12}"
+                         f"  jumlah {rupiah_text(d['total']):>14}")
+    lines.append(f"  total {rupiah_text(data['total'])}")
+    _out(data, as_json, lines)
+
+
+@calc.command("denda")
+@click.option("--period", required=True, help="Contribution month YYYY-MM.")
+@click.option("--paid-on", "paid_on", required=True, help="Day the sum was (or will be) paid.")
+@click.option("--amount", required=True, help="The late sum.")
+@click.option("--jp-amount", "jp_amount", default="0", show_default=True, help="The JP part of --amount.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@rules_option
+def denda(period, paid_on, amount, jp_amount, as_json, rules_dir):
+    """Denda keterlambatan / late fee on a sum of month P paid on a given day."""
+    period = _period(period)
+    paid = _date(paid_on, "--paid-on")
+    x, x_jp = _money(amount, "--amount"), _money(jp_amount, "--jp-amount")
+    if x_jp > x:
+        raise click.BadParameter("the JP part cannot exceed the amount", param_hint="--jp-amount")
+    params = _params(rules_dir)
+    on = period_start(period)
+    try:
+        due = due_date(period, params)
+        rate, rate_jp = params.value("late_fee_rate", on), params.value("late_fee_rate_jp", on)
+    except ParameterError as exc:
+        raise click.ClickException(str(exc))
+    k = months_late(due, paid)
+    fee = k * rate * (x - x_jp) + k * rate_jp * x_jp
+    data = {"due_date": due.isoformat(), "months_late": k, "fee": _int(fee)}
+    lines = [f"iuran {period}: jatuh tempo {due.isoformat()}, dibayar {paid.isoformat()} → {k} bulan terlambat",
+             f"  denda {k} × {rate * 100:g} % × {rupiah_text(x - x_jp)} + {k} × {rate_jp * 100:g} % × {rupiah_text(x_jp)}"
+             f" = {rupiah_text(data['fee'])}"]
+    _out(data, as_json, lines)
