@@ -1,0 +1,171 @@
+"""Calculators against examples worked by hand (the arithmetic is in the comments)."""
+import datetime as dt
+import json
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from audits.calc.bill import monthly_bill
+from audits.calc.calendar import add_working_days, due_date, months_late
+from audits.calc.dues import dues, total_due
+from audits.calc.jakon import construction_contribution
+from audits.calc.late_fee import late_fee
+from audits.calc.money import round_rupiah, rupiah_text
+from cli import main
+from engine.parameters import ParameterStore
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def params():
+    return ParameterStore.load(ROOT / "rules" / "parameters")
+
+
+@pytest.mark.parametrize("value, total", [
+    (80_000_000, D("192000")),            # 0.24 % of 80 M
+    (100_000_000, D("240000")),           # top of band 1, inclusive
+    (100_000_100, D("240000.19")),        # 100 Rupiah into band 2 at 0.19 %
+    (500_000_000, D("1000000")),          # 240,000 + 400 M × 0.19 %
+    (1_000_000_000, D("1750000")),        # + 500 M × 0.15 %
+    (5_000_000_000, D("6550000")),        # + 4 B × 0.12 %
+    (6_000_000_000, D("7550000")),        # + 1 B × 0.10 %
+])
+def test_construction_bands_are_marginal(params, value, total):
+    r = construction_contribution(D(value), dt.date(2025, 1, 1), params)
+    assert r.total == total
+    # the published mistake: one band's rate on the whole value
+    if value > 100_000_000:
+        assert r.total != D(value) * r.slices[-1].jkk_rate + D(value) * r.slices[-1].jkm_rate
+
+
+def test_construction_split_jkk_jkm(params):
+    r = construction_contribution(D(80_000_000), dt.date(2025, 1, 1), params)
+    assert (r.jkk, r.jkm) == (D("168000"), D("24000"))
+
+
+def test_jp_cap_changes_in_march(params):
+    # 12,000,000 wage: JP on min(wage, cap): Feb 2025 cap 10,042,300 → 301,269; Mar 2025 cap 10,547,400 → 316,422
+    for month, cap, jp in [(2, D("10042300"), D("301269")), (3, D("10547400"), D("316422"))]:
+        on = dt.date(2025, month, 1)
+        assert params.value("jp_wage_cap", on) == cap
+        d = dues(D(12_000_000), min(D(12_000_000), cap), on, 1, ["JP"], params)
+        assert d["JP"].total == jp
+        assert d["JP"].employer == jp * 2 / 3 and d["JP"].worker == jp / 3
+
+
+def test_dues_all_programmes_group_2(params):
+    # 5,000,000 × (0.54 % + 0.30 % + 5.7 % + 3 %) = 27,000 + 15,000 + 285,000 + 150,000
+    d = dues(D(5_000_000), D(5_000_000), dt.date(2025, 3, 1), 2, "JKK;JKM;JHT;JP", params)
+    assert {k: v.total for k, v in d.items()} == {"JKK": 27000, "JKM": 15000, "JHT": 285000, "JP": 150000}
+    assert d["JHT"].employer == D("185000") and d["JHT"].worker == D("100000")
+    assert total_due(d) == D("477000")
+
+
+@pytest.mark.parametrize("period, expected", [
+    ("2025-09", dt.date(2025, 10, 15)),  # an ordinary Wednesday
+    ("2025-05", dt.date(2025, 6, 16)),   # 15 June 2025 is a Sunday
+    ("2025-01", dt.date(2025, 2, 17)),   # 15 Feb 2025 is a Saturday
+    ("2022-03", dt.date(2022, 4, 18)),   # 15 Apr 2022 is Good Friday, then the weekend
+    ("2018-05", dt.date(2018, 6, 18)),   # 15 Jun 2018 is Idul Fitri (a Friday), then the weekend
+    ("2020-09", dt.date(2020, 10, 30)),  # PP 49/2020: the 30th
+    ("2020-12", dt.date(2021, 1, 29)),   # PP 49/2020: 30 Jan 2021 is a Saturday → the preceding Friday
+    ("2021-01", dt.date(2021, 2, 26)),   # PP 49/2020: no 30 Feb → 28 Feb, a Sunday → Friday 26
+    ("2021-02", dt.date(2021, 3, 15)),   # relief over: back to the 15th
+])
+def test_due_date(params, period, expected):
+    assert due_date(period, params) == expected
+
+
+def test_months_late_counts_started_months():
+    due = dt.date(2025, 4, 15)
+    assert months_late(due, dt.date(2025, 4, 15)) == 0
+    assert months_late(due, dt.date(2025, 4, 16)) == 1  # one day late is a whole month
+    assert months_late(due, dt.date(2025, 5, 15)) == 1
+    assert months_late(due, dt.date(2025, 5, 16)) == 2
+    assert months_late(due, dt.date(2025, 6, 20)) == 3
+
+
+def test_working_days_skip_weekends_and_holidays():
+    # 10 Jan 2025 (Fri) + 14 working days, skipping 27 Jan (Isra Mikraj) and 29 Jan (Imlek)
+    assert add_working_days(dt.date(2025, 1, 10), 14) == dt.date(2025, 2, 3)
+
+
+def _bill(params):
+    return monthly_bill(D(10_000_000), D(10_000_000), dt.date(2025, 3, 1), 1, ["JKK", "JKM", "JHT", "JP"], params)
+
+
+def test_bill_rounded_once(params):
+    b = _bill(params)  # 24,000 + 30,000 + 570,000 + 300,000
+    assert (b.total, b.jp) == (D("924000"), D("300000"))
+
+
+def test_late_fee_unpaid(params):
+    b = _bill(params)
+    r = late_fee("2025-03", b.total, b.jp, b.unrounded, [], dt.date(2025, 4, 15), dt.date(2025, 6, 20), params)
+    # k = 3: 3 × 2 % × 624,000 + 3 × 0.5 % × 300,000
+    assert r.fee == D("41940") and r.outstanding == D("924000") and r.completed_on is None
+
+
+def test_late_fee_partial_and_late_payments(params):
+    b = _bill(params)
+    pays = [(dt.date(2025, 5, 10), D(500_000)), (dt.date(2025, 4, 14), D(100_000))]  # out of order on purpose
+    r = late_fee("2025-03", b.total, b.jp, b.unrounded, pays, dt.date(2025, 4, 15), dt.date(2025, 6, 20), params)
+    # 100,000 on time: no fee. 500,000 on 10 May (k=1): 2 % × 500,000 × 624/924 + 0.5 % × 500,000 × 300/924
+    # = 6,753.2468 + 811.6883; 324,000 open at 20 Jun (k=3): 3 × (2 % × 218,805.19 + 0.5 % × 105,194.81)
+    # = 13,128.3117 + 1,577.9221
+    assert round_rupiah(r.fee) == D("22271")
+    assert [ln.months_late for ln in r.lines] == [1, 3]
+    assert r.outstanding == D("324000")
+
+
+def test_late_fee_pp49_rate(params):
+    # September 2020 under PP 49/2020: fee 0.5 % per month on JKK/JKM/JHT too
+    b = monthly_bill(D(10_000_000), D(8_939_700), dt.date(2020, 9, 1), 1, ["JKK", "JKM", "JHT"], params)
+    due = due_date("2020-09", params)
+    r = late_fee("2020-09", b.total, b.jp, b.unrounded, [(dt.date(2020, 11, 2), b.total)], due, dt.date(2021, 3, 1), params)
+    assert r.lines[0].months_late == 1
+    assert round_rupiah(r.fee) == round_rupiah(b.total * D("0.005"))
+
+
+def test_overpayment_is_ignored(params):
+    b = _bill(params)
+    pays = [(dt.date(2025, 4, 10), D(2_000_000))]
+    r = late_fee("2025-03", b.total, b.jp, b.unrounded, pays, dt.date(2025, 4, 15), dt.date(2025, 6, 20), params)
+    assert r.fee == 0 and r.outstanding == 0 and r.completed_on == dt.date(2025, 4, 10)
+
+
+def test_rupiah_text():
+    assert rupiah_text(D("1234567.5")) == "Rp 1.234.568"
+    assert rupiah_text(0) == "Rp 0"
+
+
+def _json(args):
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 0, res.output
+    return json.loads(res.output)
+
+
+def test_calc_jakon_json():
+    assert _json(["calc", "jakon", "80000000", "--on", "2025-01-10", "--json"]) == {"jkk": 168000, "jkm": 24000, "total": 192000}
+
+
+def test_calc_iuran_json():
+    out = _json(["calc", "iuran", "--wage", "12000000", "--period", "2025-03", "--risk-group", "1", "--json"])
+    assert out["JP"] == {"employer": 210948, "worker": 105474, "total": 316422}
+    assert out["JHT"] == {"employer": 444000, "worker": 240000, "total": 684000}
+    assert out["JKK"]["total"] == 28800 and out["JKM"]["total"] == 36000
+    assert out["total"] == 1065222
+
+
+def test_calc_denda_json_matches_rule_example():
+    out = _json(["calc", "denda", "--period", "2025-03", "--paid-on", "2025-06-20", "--amount", "924000",
+                 "--jp-amount", "300000", "--json"])
+    assert out == {"due_date": "2025-04-15", "months_late": 3, "fee": 41940}
+
+
+def test_calc_rejects_thousands_separator():
+    res = CliRunner().invoke(main, ["calc", "iuran", "--wage", "3.054.552", "--period", "2025-03", "--risk-group", "1"])
+    assert res.exit_code == 2 and "plain number" in res.output
