@@ -1,0 +1,123 @@
+"""The audit end to end on small packages: the SQL + rules path against the plain-Python oracle,
+determinism, the run record, and the inspector commands."""
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from audits.audit import run_audit
+from audits.importer import load_package
+from audits.oracle import audit_package
+from audits.outputs import write_results
+from audits.store import schema as s
+from audits.store.db import get_engine
+from cli import main
+from engine.parameters import ParameterStore
+
+ROOT = Path(__file__).resolve().parent.parent
+MINI = ROOT / "tests" / "data" / "mini"
+
+
+@pytest.fixture(scope="module")
+def params():
+    return ParameterStore.load(ROOT / "rules" / "parameters")
+
+
+def key(findings):
+    return {(f.category, f.subject_id): (int(f.amount), None if f.late_fee is None else int(f.late_fee))
+            for f in findings}
+
+
+def audit(db_url, package=MINI, **kw):
+    engine = get_engine(db_url)
+    loaded = load_package(package, engine)
+    return engine, run_audit(engine, loaded.import_id, **kw)
+
+
+def test_mini_matches_oracle(db_url, params):
+    _, result = audit(db_url)
+    expected = audit_package(MINI, params)
+    assert key(result.findings) == key(expected.findings)
+    assert {c.employer_id: (c.next_steps, c.wait_until) for c in result.cases} == \
+           {c.employer_id: (c.next_steps, c.wait_until) for c in expected.cases}
+    assert len(result.findings) > 3  # the mini package plants several categories
+
+
+def test_as_of_and_range_change_the_findings(db_url, params):
+    engine, early = audit(db_url, as_of=__import__("datetime").date(2025, 2, 1))
+    # nothing is due before 17 Feb 2025: no payment findings at all
+    assert not {f.category for f in early.findings} & {"TUNGGAKAN", "TELAT-BAYAR", "IURAN-PEKERJA-TIDAK-DISETOR"}
+    expected = audit_package(MINI, params, as_of=early.as_of)
+    assert key(early.findings) == key(expected.findings)
+    one = run_audit(engine, early.import_id, period_from="2025-02", period_to="2025-02")
+    assert all(f.period in (None, "2025-02") for f in one.findings)
+
+
+def test_same_inputs_same_bytes(db_url, tmp_path):
+    engine, r1 = audit(db_url)
+    write_results(tmp_path / "a", r1)
+    r2 = run_audit(engine, r1.import_id)
+    write_results(tmp_path / "b", r2)
+    assert r1.run_id == r2.run_id
+    for name in ("findings.csv", "findings.json", "cases.csv", "cases.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    with engine.connect() as conn:  # re-running replaced the run's rows instead of adding to them
+        assert conn.execute(select(func.count()).select_from(s.runs)).scalar() == 1
+        assert conn.execute(select(func.count()).select_from(s.findings)).scalar() == len(r1.findings)
+
+
+def test_run_record_and_trace(db_url):
+    engine, r = audit(db_url)
+    with engine.connect() as conn:
+        run = conn.execute(select(s.runs)).mappings().one()
+        assert run["ruleset_revision"] == r.revision and run["as_of"] == r.as_of
+        used = json.loads(run["parameters_json"])
+        assert any(p["id"] == "jp_wage_cap" for p in used)
+        counts = json.loads(run["counts_json"])
+        assert counts["findings"] == len(r.findings)
+        row = conn.execute(select(s.findings).where(s.findings.c.category == "TUNGGAKAN")).mappings().first()
+    trace = json.loads(row["trace_json"])
+    assert trace["rule_id"] == "TUNGGAKAN-01" and trace["revision"] == r.revision
+    assert {"registered", "due_date", "as_of", "paid", "bill"} <= set(trace["fields"])
+    params = {p["id"]: p for p in trace["parameters"]}
+    assert {"late_fee_rate", "late_fee_rate_jp", "jkk_rate"} <= set(params)
+    assert params["late_fee_rate_jp"]["status"] == "UNCONFIRMED"
+    ev = json.loads(row["evidence_json"])
+    assert ev["computation"] and all("source" in p for p in ev["payments"])
+
+
+def test_evidence_names_source_rows(db_url):
+    _, r = audit(db_url)
+    tk = next(f for f in r.findings if f.category == "PDS-TK")
+    assert tk.evidence["workers"]
+    for w in tk.evidence["workers"]:
+        assert w["source"].startswith("payroll.csv row ") and len(w["nik"]) == 16
+
+
+def test_commands_findings_explain_cases(db_url, tmp_path):
+    runner = CliRunner()
+    res = runner.invoke(main, ["audit", str(MINI), "--out", str(tmp_path / "out"), "--db", db_url, "--no-pdf"])
+    assert res.exit_code == 0, res.output
+    assert "TOTAL" in res.output
+    rows = list((tmp_path / "out" / "findings.csv").read_text().splitlines())
+    assert rows[0] == ("finding_id,rule_id,category,subject_type,subject_id,employer_id,period,amount,"
+                       "late_fee,severity,legal_basis,message")
+    res = runner.invoke(main, ["findings", "--db", db_url, "--category", "tunggakan"])
+    assert res.exit_code == 0 and "TUNGGAKAN" in res.output
+    fid = res.output.splitlines()[1].split()[0]
+    res = runner.invoke(main, ["explain", fid, "--db", db_url])
+    assert res.exit_code == 0, res.output
+    assert "Pasal 19 ayat (2)" in res.output and "late_fee_rate" in res.output and "status S2" in res.output
+    res = runner.invoke(main, ["cases", "--db", db_url])
+    assert res.exit_code == 0 and "kasus / cases" in res.output
+
+
+def test_audit_bad_arguments_are_clear(db_url, tmp_path):
+    res = CliRunner().invoke(main, ["audit", str(MINI), "--out", str(tmp_path), "--db", db_url, "--from", "2025-13"])
+    assert res.exit_code == 2 and "not a month" in res.output
+    res = CliRunner().invoke(main, ["audit", str(ROOT / "fixtures" / "invalid" / "bad-money"), "--out",
+                                    str(tmp_path), "--db", db_url])
+    assert res.exit_code == 1 and "nothing was imported" in res.output and "Traceback" not in res.output
+    assert "is not a plain number" in res.output
