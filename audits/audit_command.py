@@ -17,6 +17,7 @@ from audits.store.db import ensure_schema, get_engine, resolve_url
 from .calc.money import rupiah_text
 from .model import STEP_ORDER
 
+FEE_CATEGORIES = {"TUNGGAKAN", "TELAT-BAYAR"}  # the categories that carry a late fee
 DB_HELP = "Database URL (default: PATUH_DB or sqlite:///patuh.db)."
 
 
@@ -125,7 +126,8 @@ def _summary(result) -> None:
     for cat, v in rows.items():
         a, f = Decimal(v["amount"]), Decimal(v["late_fee"])
         total_n, total_a, total_f = total_n + v["findings"], total_a + a, total_f + f
-        click.echo(f"{cat:<30} {v['findings']:>7} {rupiah_text(a):>22} {rupiah_text(f):>20}")
+        fee = rupiah_text(f) if cat in FEE_CATEGORIES else "–"
+        click.echo(f"{cat:<30} {v['findings']:>7} {rupiah_text(a):>22} {fee:>20}")
     click.echo(f"{'TOTAL':<30} {total_n:>7} {rupiah_text(total_a):>22} {rupiah_text(total_f):>20}")
     steps: dict[str, int] = {}
     for c in result.cases:
