@@ -1,0 +1,33 @@
+"""PostgreSQL-only checks: the same package gives the same findings on PostgreSQL as on SQLite.
+
+Every other database test already runs on PostgreSQL when PATUH_TEST_DB is set (CI sets it);
+these are skipped, saying so, when no server URL is given."""
+import os
+from pathlib import Path
+
+import pytest
+
+from audits.audit import run_audit
+from audits.importer import load_package
+from audits.store.db import get_engine
+
+MINI = Path(__file__).resolve().parent / "data" / "mini"
+PG = os.environ.get("PATUH_TEST_DB", "")
+
+pytestmark = pytest.mark.skipif(
+    not PG.startswith("postgresql"),
+    reason="no PostgreSQL server URL given (set PATUH_TEST_DB=postgresql+psycopg://postgres@127.0.0.1:5432/test)",
+)
+
+
+def _findings(url):
+    engine = get_engine(url)
+    r = run_audit(engine, load_package(MINI, engine).import_id)
+    return engine, sorted((f.finding_id, f.category, f.amount, f.late_fee, f.message) for f in r.findings)
+
+
+def test_postgres_and_sqlite_agree(db_url, tmp_path):
+    engine, on_pg = _findings(db_url)
+    assert engine.dialect.name == "postgresql"
+    _, on_sqlite = _findings(f"sqlite:///{tmp_path / 'x.db'}")
+    assert on_pg == on_sqlite and on_pg
