@@ -86,6 +86,14 @@ class MemoParams:
         except ParameterError:
             return None
 
+    def due_date(self, period: str) -> dt.date:
+        k = ("due_date", period)
+        try:
+            return self._cache[k]
+        except KeyError:
+            d = self._cache[k] = due_date(period, self)
+            return d
+
 
 def memo(params) -> MemoParams:
     return params if isinstance(params, MemoParams) else MemoParams(params)
@@ -388,7 +396,7 @@ class MonthPayment:
 def payment_position(employer: dict, period: str, declarations_of_month, payments_of_month, scope: Scope,
                      params) -> MonthPayment:
     b = bill(employer, declarations_of_month, period, params)
-    due = due_date(period, params)
+    due = memo(params).due_date(period)
     pays = [(p["paid_on"], p["amount"]) for p in payments_of_month]
     res = late_fee(period, b.total, b.jp, b.unrounded, pays, due, scope.as_of, params)
     return MonthPayment(period, b, due, res.paid, res.fee, res.completed_on)
@@ -400,8 +408,9 @@ def find_payment(employer: dict, payroll_by_month, declarations_by_month, paymen
     whose due date is before as_of."""
     eid = employer["employer_id"]
     out = []
+    params = memo(params)
     for period in scope.months:
-        due = due_date(period, params)
+        due = params.due_date(period)  # D(P) via audits.calc.calendar.due_date, remembered
         if not due < scope.as_of:
             continue
         deductions = sum((_deduction(r) for r in payroll_by_month.get(period, [])), ZERO)
