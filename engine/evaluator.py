@@ -1,0 +1,393 @@
+"""Evaluator: facts in, hits out. durable-rules is fenced in here and nowhere else.
+
+The fences (each has a test in tests/test_engine_guards.py):
+
+* fact ids: explicit, made strings, unique within a call (durable-rules ignores a repeated id and
+  identifies facts by 32-bit hashes) — duplicates are rejected before anything enters the engine;
+* facts are normalised on a copy (Decimal -> int/float, date -> day number, None and empty lists
+  dropped) and checked against the kinds the rules compare them as (durable-rules matches
+  ``"3" < 5``); the original fact is kept in Python for calculators, messages and traces;
+* one engine state per batch (``fact["batch"]``), deleted after the batch: memory stays flat and
+  the 1024-live-state limit is never reached;
+* a catch-all rule per fact type, so an unmatched fact never raises; facts of a type no rule
+  judges are rejected in Python;
+* after each batch, the actions that ran are checked: every fact ran its catch-all exactly once,
+  and every action names a fact of the batch;
+* actions never raise inside durable-rules (it would swallow the error into the state): errors are
+  recorded and raised by ``evaluate``;
+* our own ``Host`` per evaluator, its timer threads off, actions bound by name; creation and
+  warm-up happen under a module-level lock, in one thread, before any parallel use.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import threading
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Callable, Iterable, Mapping
+
+from durable.engine import Host, MessageNotHandledException, MessageObservedException
+
+from engine.compiler import (
+    BOOL,
+    CATCH_ALL_PREFIX,
+    DATE,
+    LIST,
+    NUMBER,
+    ORDERED,
+    PARAM_PREFIX,
+    TEXT,
+    CompiledRuleset,
+    compile_ruleset,
+    normalise_value,
+)
+from engine.ruleset import FieldRef, Rule, Ruleset
+from engine.trace import Trace
+
+Calculator = Callable[[Mapping, Any, list], Decimal]
+RESERVED = {"sid", "$s"}
+MAX_FIELDS = 200  # the C core handles about 250 properties per fact
+
+_ENGINE_LOCK = threading.Lock()
+_WARM = False
+_COUNTER = itertools.count()
+
+
+class EvaluationError(Exception):
+    """A fact, parameter, calculator or the engine itself failed; the message names which."""
+
+
+class FactError(EvaluationError):
+    pass
+
+
+def round_rupiah(value: Any) -> Decimal:
+    return Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class Hit:
+    rule: Rule
+    fact: Mapping  # the original fact, as given
+    amount: Decimal | None
+    late_fee: Decimal | None
+    message: dict[str, str]  # {"id": …, "en": …}, formatted over the fact fields and amount
+    trace: Trace
+
+    @property
+    def rule_id(self) -> str:
+        return self.rule.id
+
+
+class _Host(Host):
+    """A durable-rules Host with no timer threads, resolving actions by name from its evaluator."""
+
+    def __init__(self, resolve: Callable[[str], Callable]):
+        self._resolve = resolve
+        super().__init__()
+
+    def _run(self) -> None:  # no dispatch/timer threads: every action runs inside our own call
+        self._d_timer = self._t_timer = None
+
+    def get_action(self, action_name: str) -> Callable:
+        return self._resolve(action_name)
+
+    def load_ruleset(self, ruleset_name: str):  # never load anything we did not register
+        raise EvaluationError(f"durable-rules asked for unknown ruleset {ruleset_name!r}")
+
+
+def warm_up() -> None:
+    """Build and exercise a tiny engine once, under the lock, in the calling thread."""
+    global _WARM
+    with _ENGINE_LOCK:
+        if _WARM:
+            return
+        ran: list = []
+        host = _Host(lambda name: (lambda c: ran.append(name)))
+        host.register_rulesets({"__warm_up__": {"r": {"all": [{"m": {"$gt": {"x": 0}}}], "run": "r"},
+                                                "z": {"all": [{"m": {"$lte": {"x": 0}}}], "run": "z"}}})
+        host.assert_fact("__warm_up__", {"id": "1", "sid": "w", "x": 1})
+        host.delete_state("__warm_up__", "w")
+        if ran != ["r"]:
+            raise EvaluationError(f"durable-rules warm-up failed: actions {ran}")
+        _WARM = True
+
+
+def _to_date(value: Any, what: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        raise FactError(f"{what}: a datetime is not allowed, give a date")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise FactError(f"{what}: {value!r} is not a date (YYYY-MM-DD)")
+
+
+def _value_kind_ok(value: Any, kind: str) -> bool:
+    if kind == NUMBER:
+        return isinstance(value, (int, Decimal, float)) and not isinstance(value, bool)
+    if kind == TEXT:
+        return isinstance(value, str)
+    if kind == BOOL:
+        return isinstance(value, bool)
+    if kind == LIST:
+        return isinstance(value, (list, tuple)) and all(isinstance(v, (str, int, Decimal)) for v in value)
+    return True
+
+
+class Evaluator:
+    """Judge facts against a ruleset. Small interface: ``evaluate(facts) -> list[Hit]``."""
+
+    def __init__(self, ruleset: Ruleset, params: Any = None, calculators: Mapping[str, Calculator] | None = None):
+        self.ruleset = ruleset
+        self.params = params
+        self.calculators = dict(calculators or {})
+        self.compiled: CompiledRuleset = compile_ruleset(ruleset)
+        self._fired: list[tuple[str, str]] = []
+        self._action_errors: list[str] = []
+        self._lock = threading.Lock()
+        self._name = f"patuh{next(_COUNTER)}"
+        warm_up()
+        with _ENGINE_LOCK:
+            self._host = _Host(self._action)
+            # register_rulesets strips "run" keys from what it is given: hand it a copy
+            self._host.register_rulesets({self._name: _deep_copy(self.compiled.definition)})
+
+    # -- actions (run inside durable-rules; must never raise there) ------------------------------
+    def _action(self, name: str) -> Callable:
+        def action(c) -> None:
+            try:
+                self._on_fire(name, c)
+            except BaseException as exc:  # noqa: BLE001 - surfaced by evaluate()
+                self._action_errors.append(f"action {name!r}: {type(exc).__name__}: {exc}")
+
+        return action
+
+    def _on_fire(self, name: str, c) -> None:
+        self._fired.append((name, c.m["id"]))
+
+    # -- preparing facts -------------------------------------------------------------------------
+    def _engine_fact(self, fact: Mapping, batch: str, cache: dict) -> tuple[dict, dict]:
+        """The normalised copy for durable-rules, and the ParamUses injected (slot name -> use)."""
+        fid = fact["id"]
+        subject = fact["type"]
+        kinds = self.compiled.kinds.get(subject, {})
+        out: dict[str, Any] = {}
+        if len(fact) > MAX_FIELDS:
+            raise FactError(f"fact {fid}: {len(fact)} fields, more than the engine's limit of {MAX_FIELDS}")
+        for name, value in fact.items():
+            if name in RESERVED or name.startswith(PARAM_PREFIX):
+                raise FactError(f"fact {fid}: field name {name!r} is reserved by the engine")
+            if value is None or name in ("id", "batch"):
+                continue
+            kind = kinds.get(name)
+            if kind in (DATE, ORDERED) and isinstance(value, str):
+                value = _to_date(value, f"fact {fid} field {name!r}")
+            if kind == DATE and not isinstance(value, dt.date):
+                raise FactError(f"fact {fid} field {name!r}: expected a date, got {value!r}")
+            if kind == ORDERED and not (isinstance(value, dt.date) or _value_kind_ok(value, NUMBER)):
+                raise FactError(f"fact {fid} field {name!r}: expected a number or a date, got {value!r}")
+            if kind and not _value_kind_ok(value, kind):
+                raise FactError(f"fact {fid} field {name!r}: rules compare it as {kind}, got {value!r}")
+            if isinstance(value, (list, tuple)) and not value:
+                continue  # an empty list is "absent" (durable-rules' $iall is false on [])
+            try:
+                out[name] = normalise_value(value)
+            except TypeError as exc:
+                raise FactError(f"fact {fid} field {name!r}: {exc}") from None
+        out["id"] = fid
+        out["sid"] = batch
+        uses: dict[str, Any] = {}
+        slots = self.compiled.slots.get(subject, ())
+        if slots:
+            if self.params is None:
+                raise EvaluationError(f"rules for '{subject}' use parameters but the evaluator has none")
+            if fact.get("on") is None:
+                raise FactError(f"fact {fid}: needs 'on' (the date assessed) for parameter lookups")
+            on = _to_date(fact["on"], f"fact {fid} field 'on'")
+            for slot in slots:
+                key = slot.key
+                if isinstance(key, FieldRef):
+                    key = fact.get(key.field)
+                    if key is None:
+                        continue  # the comparisons reading this slot are false, as for any absent field
+                ck = (slot.param, on, key)
+                use = cache.get(ck)
+                if use is None:
+                    try:
+                        use = self.params.lookup(slot.param, on, key)
+                    except Exception as exc:  # ParameterError and friends
+                        raise EvaluationError(f"fact {fid}: {exc}") from None
+                    cache[ck] = use
+                try:
+                    value = normalise_value(use.value)
+                except TypeError as exc:
+                    raise EvaluationError(f"fact {fid}: parameter {slot.param!r}: {exc}") from None
+                if isinstance(value, list) or isinstance(use.value, dict):
+                    raise EvaluationError(f"fact {fid}: parameter {slot.param!r} gives a table, not a value: give a key")
+                out[slot.name] = value
+                uses[slot.name] = use
+        return out, uses
+
+    # -- evaluation -------------------------------------------------------------------------------
+    def evaluate(self, facts: Iterable[Mapping]) -> list[Hit]:
+        """Evaluate facts, batch by batch (fact["batch"]); return hits in fact order then rule order."""
+        with self._lock:
+            return self._evaluate(facts)
+
+    def _evaluate(self, facts: Iterable[Mapping]) -> list[Hit]:
+        batches: dict[str, list[Mapping]] = {}
+        seen: set[str] = set()
+        subjects = set(self.compiled.subjects)
+        for fact in facts:
+            if not isinstance(fact, Mapping):
+                raise FactError(f"a fact must be a mapping, got {type(fact).__name__}")
+            if fact.get("id") is None:
+                raise FactError(f"a fact without an 'id': {dict(fact)!r}")
+            if fact.get("type") not in subjects:
+                raise FactError(f"fact {fact['id']}: no rule judges facts of type {fact.get('type')!r}")
+            fid = str(fact["id"])
+            if fid in seen:
+                raise FactError(f"duplicate fact id {fid!r}: every fact needs its own id")
+            seen.add(fid)
+            if not isinstance(fact["id"], str):
+                fact = {**fact, "id": fid}
+            batches.setdefault(str(fact.get("batch", "")), []).append(fact)
+
+        cache: dict = {}
+        hits: list[Hit] = []
+        for batch, batch_facts in batches.items():
+            hits.extend(self._evaluate_batch(batch, batch_facts, cache))
+        return hits
+
+    def _evaluate_batch(self, batch: str, facts: list[Mapping], cache: dict) -> list[Hit]:
+        prepared = [(fact, *self._engine_fact(fact, batch, cache)) for fact in facts]
+        self._fired = []
+        self._action_errors = []
+        asserted = 0
+        try:
+            for _fact, engine_fact, _uses in prepared:
+                try:
+                    self._host.assert_fact(self._name, engine_fact)
+                except MessageNotHandledException:
+                    raise EvaluationError(f"fact {engine_fact['id']}: no rule (not even the catch-all) matched it") from None
+                except MessageObservedException:
+                    raise EvaluationError(
+                        f"fact {engine_fact['id']}: durable-rules took it for a fact it had already seen "
+                        "(hash collision of ids?)"
+                    ) from None
+                asserted += 1
+                if self._action_errors:
+                    raise EvaluationError("; ".join(self._action_errors))
+        finally:
+            if asserted:
+                self._host.delete_state(self._name, batch)
+        fired = self._fired
+        self._fired = []
+        self._check_fired(batch, prepared, fired)
+
+        by_fact: dict[str, set[str]] = {}
+        for name, fid in fired:
+            if not name.startswith(CATCH_ALL_PREFIX):
+                by_fact.setdefault(fid, set()).add(name)
+        hits = []
+        for fact, _engine_fact, uses in prepared:
+            for rule_id in self.compiled.rule_ids:
+                if rule_id in by_fact.get(fact["id"], ()):
+                    hits.append(self._hit(self.ruleset.get(rule_id), fact, uses))
+        return hits
+
+    def _check_fired(self, batch: str, prepared: list, fired: list[tuple[str, str]]) -> None:
+        ids = {f["id"]: f["type"] for f, _e, _u in prepared}
+        catch = {}
+        for name, fid in fired:
+            if fid not in ids:
+                raise EvaluationError(f"batch {batch!r}: action {name!r} ran for fact {fid!r}, which is not in this batch")
+            if name.startswith(CATCH_ALL_PREFIX):
+                catch[fid] = catch.get(fid, 0) + 1
+            elif self.ruleset.get(name).subject != ids[fid]:
+                raise EvaluationError(f"batch {batch!r}: rule {name!r} ran for fact {fid!r} of another type")
+        wrong = [fid for fid in ids if catch.get(fid) != 1]
+        if wrong:
+            raise EvaluationError(
+                f"batch {batch!r}: {len(wrong)} fact(s) did not run their catch-all exactly once "
+                f"(e.g. {wrong[0]!r}: {catch.get(wrong[0], 0)} times); durable-rules lost or merged facts"
+            )
+
+    def _hit(self, rule: Rule, fact: Mapping, uses: dict) -> Hit:
+        trace = Trace(
+            rule_id=rule.id,
+            revision=self.ruleset.revision,
+            fields={name: fact.get(name) for name in self.compiled.rule_fields[rule.id]},
+        )
+        for slot in self.compiled.rule_slots[rule.id]:
+            if slot.name in uses:
+                trace.add_parameter(uses[slot.name])
+        amount = self._calculate(rule, "amount", fact, trace)
+        late_fee = self._calculate(rule, "late_fee", fact, trace)
+        values = _FormatValues(fact, amount=amount, late_fee=late_fee)
+        message = {}
+        for lang in ("id", "en"):
+            template = getattr(rule.message, lang)
+            try:
+                message[lang] = template.format_map(values)
+            except (ValueError, TypeError, IndexError, AttributeError):  # `rules test` reports these
+                message[lang] = template
+        return Hit(rule, fact, amount, late_fee, message, trace)
+
+    def _calculate(self, rule: Rule, what: str, fact: Mapping, trace: Trace) -> Decimal | None:
+        ref = getattr(rule, what)
+        if ref is None:
+            return None
+        fn = self.calculators.get(ref.calculator)
+        if fn is None:
+            raise EvaluationError(
+                f"rule {rule.id}: {what} calculator {ref.calculator!r} is not in the calculators table"
+            )
+        used: list = []
+        try:
+            value = fn(fact, self.params, used)
+        except Exception as exc:
+            raise EvaluationError(f"rule {rule.id}: {what} calculator {ref.calculator!r} failed on fact {fact['id']}: "
+                                  f"{type(exc).__name__}: {exc}") from exc
+        for use in used:
+            trace.add_parameter(use)
+        if value is None:
+            return None
+        return round_rupiah(value)
+
+
+class _FormatValues(dict):
+    """str.format_map over fact fields; an unknown placeholder is left as written, not an error."""
+
+    def __init__(self, fact: Mapping, **extra: Any):
+        super().__init__(fact)
+        self.update(extra)
+        self.missing: list[str] = []
+
+    def __missing__(self, key: str) -> str:
+        self.missing.append(key)
+        return "{" + key + "}"
+
+
+def missing_placeholders(rule: Rule, fact: Mapping, amount: Any = None, late_fee: Any = None) -> list[str]:
+    """Placeholders of the rule's messages that the fact does not provide (for `rules test`)."""
+    values = _FormatValues(fact, amount=amount, late_fee=late_fee)
+    for lang in ("id", "en"):
+        try:
+            getattr(rule.message, lang).format_map(values)
+        except (ValueError, KeyError, IndexError, AttributeError, TypeError) as exc:
+            values.missing.append(f"({lang}: {exc})")
+    return sorted(set(values.missing))
+
+
+def _deep_copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _deep_copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_deep_copy(v) for v in value]
+    return value
