@@ -1,0 +1,516 @@
+"""Province-scale benchmark: patuh's stages at three sizes, against a DuckDB lower bound.
+
+    .venv/bin/python benchmarks/run.py [--sizes 3500,35000,350000] [--db URL] [--no-dossiers]
+                                       [--no-pdf] [--json OUT] [--markdown docs/performance.md]
+
+For each size (payroll rows):
+
+1. a package from `patuh generate` (cached under /tmp/patuh-bench/<size>; the number of
+   employers is calibrated once from a probe package, about 100–160 payroll rows each);
+   generation is timed but is not part of the audit;
+2. patuh in a fresh subprocess with a fresh SQLite file: load, facts, rules, evidence, cases,
+   store (the audit's own timings), results files, dossiers — wall time, payroll rows per second,
+   and the peak RSS of the process after each stage (its high-water mark so far);
+3. the DuckDB reference (benchmarks/reference_duckdb.py) in another fresh subprocess;
+4. the cross-check: PDS-TK employer-months and amounts, PDS-UPAH, and TUNGGAKAN principal, patuh
+   vs the reference (and vs the generator's answer key, expected_findings.csv).
+
+Writes benchmarks/results.json and the table between the markers of docs/performance.md, and
+prints the table. Peak RSS is each child's own ru_maxrss (os.wait4), so sizes do not mix.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+BENCH_DIR = Path(os.environ.get("PATUH_BENCH_DIR", "/tmp/patuh-bench"))
+MONTHS = "2025-01:2025-12"
+SEED = 1
+PROBE_EMPLOYERS = 300
+BEGIN, END = "<!-- bench:begin (written by benchmarks/run.py) -->", "<!-- bench:end -->"
+CHECKED = ("PDS-TK", "PDS-UPAH", "TUNGGAKAN")
+REF_KEY = {"PDS-TK": "pds_tk", "PDS-UPAH": "pds_upah", "TUNGGAKAN": "arrears"}
+TARGETS = {"seconds_350k": 30.0, "ratio": 8.0, "rss_mb": 1024.0}
+
+
+def _maxrss_mb(ru) -> float:
+    return ru.ru_maxrss / 1024.0  # Linux: KiB
+
+
+def _self_peak_mb() -> float:
+    return _maxrss_mb(resource.getrusage(resource.RUSAGE_SELF))
+
+
+def run_child(args: list[str], log: Path | None = None, env: dict | None = None) -> tuple[int, float, float]:
+    """Run a command; return (exit status, wall seconds, the child's own peak RSS in MB)."""
+    t = time.perf_counter()
+    out = log.open("w") if log else subprocess.DEVNULL
+    try:
+        p = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
+        _pid, status, ru = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+    finally:
+        if log:
+            out.close()
+    return p.returncode, time.perf_counter() - t, _maxrss_mb(ru)
+
+
+def _bin(name: str) -> str:
+    cand = Path(sys.executable).parent / name
+    return str(cand) if cand.exists() else name
+
+
+# -------------------------------------------------------------------------------- generating
+def generator_available() -> bool:
+    try:
+        import audits.generate  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def count_rows(path: Path) -> int:
+    with path.open("rb") as f:
+        return max(sum(1 for _ in f) - 1, 0)
+
+
+def generate(out: Path, employers: int, use_patuh: bool) -> tuple[float, float]:
+    if out.exists():
+        shutil.rmtree(out)
+    if use_patuh:
+        cmd = [_bin("patuh"), "generate", str(out), "--employers", str(employers), "--months", MONTHS,
+               "--seed", str(SEED)]
+    else:
+        cmd = [sys.executable, str(HERE / "synth.py"), str(out), "--employers", str(employers), "--months", MONTHS,
+               "--seed", str(SEED)]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    log = out.parent / f"{out.name}.generate.log"
+    rc, secs, rss = run_child(cmd, log)
+    if rc != 0:
+        raise SystemExit(f"generator failed ({' '.join(cmd)}): see {log}\n{log.read_text()[-2000:]}")
+    return secs, rss
+
+
+def _cumulative(payroll: Path) -> list[int]:
+    """Payroll rows of the first 1, 2, … employers (the generator writes employer by employer)."""
+    out: list[int] = []
+    last, n = None, 0
+    with payroll.open(newline="", encoding="utf-8") as f:
+        rd = csv.reader(f)
+        col = next(rd).index("employer_id")
+        for row in rd:
+            if row[col] != last:
+                if last is not None:
+                    out.append(n)
+                last = row[col]
+            n += 1
+    out.append(n)
+    return out
+
+
+def employers_for(size: int, use_patuh: bool) -> int:
+    """How many employers give about `size` payroll rows. Employers differ a lot in size, so a
+    mean from a small probe misses; the generator is deterministic and streams employer by employer,
+    so one probe big enough for the largest size gives the row count of every prefix."""
+    gen = "patuh" if use_patuh else "synth"
+    meta = BENCH_DIR / f"calibration-{gen}.json"
+    cum = json.loads(meta.read_text())["cumulative"] if meta.exists() else []
+    if not cum or cum[-1] < size:
+        employers = max(PROBE_EMPLOYERS, int(size / 100 * 1.5) + 1)
+        probe = BENCH_DIR / f"probe-{gen}"
+        generate(probe, employers, use_patuh)
+        cum = _cumulative(probe / "payroll.csv")
+        meta.write_text(json.dumps({"employers": employers, "cumulative": cum}))
+        shutil.rmtree(probe)
+    return min(range(len(cum)), key=lambda i: abs(cum[i] - size)) + 1
+
+
+def package_for(size: int, use_patuh: bool) -> dict:
+    """The cached package of about `size` payroll rows; generated (and timed) if missing."""
+    gen = "patuh" if use_patuh else "synth"
+    folder = BENCH_DIR / str(size)
+    meta_path = BENCH_DIR / f"{size}.json"
+    employers = employers_for(size, use_patuh)
+    want = {"generator": gen, "employers": employers, "months": MONTHS, "seed": SEED}
+    if meta_path.exists() and (folder / "payroll.csv").exists():
+        meta = json.loads(meta_path.read_text())
+        if all(meta.get(k) == v for k, v in want.items()):
+            meta["cached"] = True
+            return meta
+    secs, rss = generate(folder, employers, use_patuh)
+    meta = dict(want, path=str(folder), payroll_rows=count_rows(folder / "payroll.csv"),
+                seconds=secs, peak_rss_mb=rss, generated_on=dt.date.today().isoformat())
+    meta_path.write_text(json.dumps(meta, indent=1))
+    meta["cached"] = False
+    return meta
+
+
+# ----------------------------------------------------------------------------- patuh (child)
+def child_patuh(package: Path, db: str, out: Path, dossiers: bool, pdf: bool, result_path: Path) -> None:
+    """Runs inside the fresh subprocess: every stage, its time and the RSS high-water mark."""
+    import psutil
+
+    from audits.audit import run_audit
+    from audits.importer import load_package
+    from audits.outputs import write_results
+    from audits.store.db import get_engine
+
+    proc = psutil.Process()
+    stages: dict[str, dict] = {}
+
+    def mark(name: str, seconds: float) -> None:
+        stages[name] = {"seconds": seconds, "peak_rss_mb": _self_peak_mb(),
+                        "rss_mb": proc.memory_info().rss / 2**20}
+
+    mark("start", 0.0)
+    engine = get_engine(db)
+    t = time.perf_counter()
+    loaded = load_package(package, engine)
+    mark("load", time.perf_counter() - t)
+    # run_audit announces each stage as it starts: the RSS high-water mark at each announcement is
+    # the peak up to the end of the stage before
+    boundary: list[float] = []
+    result = run_audit(engine, loaded.import_id, progress=lambda _msg: boundary.append(_self_peak_mb()))
+    boundary = boundary[1:] + [_self_peak_mb()]  # ends of facts, rules, evidence, cases + store
+    for i, name in enumerate(("facts", "rules", "evidence", "cases", "store")):
+        mark(name, result.timings.get(name, 0.0))
+        stages[name]["peak_rss_mb"] = boundary[min(i, len(boundary) - 1)]
+    audit_total = result.timings["total"]
+    t = time.perf_counter()
+    write_results(out, result)
+    mark("outputs", time.perf_counter() - t)
+    dossier_note, documents = None, 0
+    if dossiers:
+        try:
+            from audits.dossiers import render_all
+        except ImportError as exc:
+            dossier_note = f"skipped: audits.dossiers not importable ({exc})"
+        else:
+            t = time.perf_counter()
+            try:
+                paths = render_all(engine, result.run_id, out, lang="id", pdf=pdf)
+                documents = len(paths)
+            except Exception as exc:  # a stage under construction must not lose the other figures
+                dossier_note = f"failed: {type(exc).__name__}: {exc}"
+            mark("dossiers", time.perf_counter() - t)
+    else:
+        dossier_note = "skipped (--no-dossiers)"
+
+    by_cat: dict[str, dict[str, int]] = {c: {} for c in CHECKED}
+    for f in result.findings:
+        if f.category in by_cat:
+            by_cat[f.category][f.subject_id] = int(f.amount)
+    result_path.write_text(json.dumps({
+        "import_id": loaded.import_id,
+        "already_loaded": loaded.already_loaded,
+        "rows": loaded.rows,
+        "load_seconds": stages["load"]["seconds"],
+        "audit_seconds": audit_total,
+        "audit_timings": result.timings,
+        "stages": stages,
+        "counts": result.counts,
+        "findings": by_cat,
+        "documents": documents,
+        "dossier_note": dossier_note,
+        "run_id": result.run_id,
+    }, indent=1, default=str))
+
+
+def child_reference(package: Path, result_path: Path) -> None:
+    import reference_duckdb
+
+    r = reference_duckdb.run(package)
+    r["peak_rss_mb"] = _self_peak_mb()
+    result_path.write_text(json.dumps(r))
+
+
+# ------------------------------------------------------------------------------ cross-check
+def expected_findings(package: Path) -> dict[str, dict[str, int]] | None:
+    path = package / "expected_findings.csv"
+    if not path.exists():
+        return None
+    out: dict[str, dict[str, int]] = {c: {} for c in CHECKED}
+    with path.open(newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if row["category"] in out:
+                out[row["category"]][row["subject_id"]] = int(row["amount"])
+    return out
+
+
+def compare(a: dict[str, int], b: dict[str, int], limit: int = 5) -> dict:
+    keys = sorted(set(a) | set(b))
+    diff = [{"subject": k, "patuh": a.get(k), "other": b.get(k)} for k in keys if a.get(k) != b.get(k)]
+    return {"count": [len(a), len(b)], "amount": [sum(a.values()), sum(b.values())],
+            "mismatches": len(diff), "examples": diff[:limit]}
+
+
+def cross_check(patuh: dict, ref: dict, key: dict | None) -> dict:
+    out = {}
+    for cat in CHECKED:
+        mine = patuh["findings"][cat]
+        entry = {"vs_reference": compare(mine, {k: int(v) for k, v in ref[REF_KEY[cat]].items()})}
+        if key is not None:
+            entry["vs_answer_key"] = compare(mine, key[cat])
+        out[cat] = entry
+    return out
+
+
+# ------------------------------------------------------------------------------ one size
+def bench_size(size: int, args, use_patuh: bool) -> dict:
+    print(f"\n== size {size:,} payroll rows", flush=True)
+    pkg = package_for(size, use_patuh)
+    package = Path(pkg["path"])
+    rows = pkg["payroll_rows"]
+    print(f"   package {package} ({pkg['generator']}, {pkg['employers']:,} employers, {rows:,} payroll rows"
+          f"{', cached' if pkg['cached'] else ''})", flush=True)
+
+    work = BENCH_DIR / f"run-{size}"
+    if work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True)
+    db = args.db.replace("{size}", str(size)) if args.db else f"sqlite:///{work / 'patuh.db'}"
+    if db.startswith("sqlite:///"):
+        dbfile = Path(db[len("sqlite:///"):])
+        if dbfile.exists():
+            dbfile.unlink()
+
+    env = dict(os.environ, PYTHONHASHSEED="0")
+    res_path = work / "patuh.json"
+    cmd = [sys.executable, str(HERE / "run.py"), "--child-patuh", str(package), "--db", db, "--out",
+           str(work / "out"), "--result", str(res_path)]
+    if args.no_dossiers:
+        cmd.append("--no-dossiers")
+    if args.no_pdf:
+        cmd.append("--no-pdf")
+    rc, wall, rss = run_child(cmd, work / "patuh.log", env)
+    if rc != 0:
+        raise SystemExit(f"patuh run failed for size {size}: see {work / 'patuh.log'}\n"
+                         f"{(work / 'patuh.log').read_text()[-3000:]}")
+    patuh = json.loads(res_path.read_text())
+    patuh["wall_seconds"] = wall
+    patuh["peak_rss_mb"] = rss
+    if patuh["already_loaded"]:
+        print("   WARNING: the package was already in that database: load time is not a load", flush=True)
+
+    ref_path = work / "reference.json"
+    rc, ref_wall, ref_rss = run_child([sys.executable, str(HERE / "run.py"), "--child-reference", str(package),
+                                       "--result", str(ref_path)], work / "reference.log", env)
+    if rc != 0:
+        raise SystemExit(f"reference failed for size {size}: {(work / 'reference.log').read_text()[-3000:]}")
+    ref = json.loads(ref_path.read_text())
+
+    load_audit = patuh["load_seconds"] + patuh["audit_seconds"]
+    check = cross_check(patuh, ref, expected_findings(package))
+    res = {
+        "size": size,
+        "package": pkg,
+        "payroll_rows": rows,
+        "patuh": patuh,
+        "reference": {"seconds": ref["seconds"], "totals": ref["totals"], "peak_rss_mb": ref_rss,
+                      "wall_seconds": ref_wall, "as_of": ref["as_of"], "periods": ref["periods"]},
+        "load_audit_seconds": load_audit,
+        "us_per_row": load_audit / rows * 1e6,
+        "ratio_to_reference": load_audit / ref["seconds"]["total"],
+        "cross_check": check,
+    }
+    print(f"   patuh load+audit {load_audit:.2f} s ({rows / load_audit:,.0f} rows/s), "
+          f"reference {ref['seconds']['total']:.2f} s → ratio {res['ratio_to_reference']:.1f}×; "
+          f"peak RSS {rss:.0f} MB", flush=True)
+    for cat, c in check.items():
+        v = c["vs_reference"]
+        flag = "ok" if v["mismatches"] == 0 else f"MISMATCH ({v['mismatches']} employer-months)"
+        line = (f"   {cat:<10} patuh {v['count'][0]:>6,} employer-months Rp {v['amount'][0]:>16,} | "
+                f"DuckDB {v['count'][1]:>6,} Rp {v['amount'][1]:>16,}  {flag}")
+        if "vs_answer_key" in c:
+            k = c["vs_answer_key"]
+            line += "; answer key " + ("ok" if k["mismatches"] == 0 else f"MISMATCH ({k['mismatches']})")
+        print(line, flush=True)
+        for ex in v["examples"]:
+            print(f"      {ex['subject']}: patuh {ex['patuh']} vs DuckDB {ex['other']}", flush=True)
+    return res
+
+
+# ---------------------------------------------------------------------------- reporting
+def machine() -> dict:
+    model = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import duckdb
+    import psutil
+
+    return {"cpu": model, "cores": os.cpu_count(), "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
+            "python": platform.python_version(), "os": platform.platform(terse=True),
+            "duckdb": duckdb.__version__, "date": dt.date.today().isoformat()}
+
+
+def _s(x: float | None) -> str:
+    return "–" if x is None else (f"{x:.2f}" if x < 100 else f"{x:.0f}")
+
+
+def _rate(rows: int, secs: float | None) -> str:
+    return "–" if not secs else f"{rows / secs:,.0f}"
+
+
+def table(results: list[dict]) -> str:
+    stages = ["load", "facts", "rules", "evidence", "cases", "store", "outputs", "dossiers"]
+    lines = ["| stage | " + " | ".join(f"{r['payroll_rows']:,} rows" for r in results) + " |",
+             "|---|" + "---:|" * len(results)]
+    gen = []
+    for r in results:
+        p = r["package"]
+        gen.append(f"{_s(p.get('seconds'))} s · {_rate(r['payroll_rows'], p.get('seconds'))}/s · "
+                   f"{p.get('peak_rss_mb', 0):.0f} MB" + (" (cached)" if p.get("cached") else ""))
+    lines.append("| generate (not audit) | " + " | ".join(gen) + " |")
+    for st in stages:
+        cells = []
+        for r in results:
+            s = r["patuh"]["stages"].get(st)
+            if s is None:
+                cells.append("–")
+                continue
+            cells.append(f"{_s(s['seconds'])} s · {_rate(r['payroll_rows'], s['seconds'])}/s · "
+                         f"{s['peak_rss_mb']:.0f} MB")
+        lines.append(f"| {st} | " + " | ".join(cells) + " |")
+    lines.append("| **load + audit** | " + " | ".join(
+        f"**{_s(r['load_audit_seconds'])} s** · {_rate(r['payroll_rows'], r['load_audit_seconds'])}/s · "
+        f"{r['us_per_row']:.0f} µs/row" for r in results) + " |")
+    lines.append("| DuckDB reference | " + " | ".join(
+        f"{_s(r['reference']['seconds']['total'])} s · {r['reference']['peak_rss_mb']:.0f} MB" for r in results) + " |")
+    lines.append("| **ratio patuh / DuckDB** | " + " | ".join(
+        f"**{r['ratio_to_reference']:.1f}×**" for r in results) + " |")
+    lines.append("| patuh process peak RSS | " + " | ".join(f"{r['patuh']['peak_rss_mb']:.0f} MB" for r in results) + " |")
+    lines.append("| dossiers written | " + " | ".join(
+        (f"{r['patuh']['documents']} files" if r['patuh']['documents'] else "–")
+        + (f" ({r['patuh']['dossier_note']})" if r['patuh'].get('dossier_note') else "") for r in results) + " |")
+    return "\n".join(lines)
+
+
+def cross_table(results: list[dict]) -> str:
+    lines = ["| size | category | patuh employer-months | patuh Rp | DuckDB employer-months | DuckDB Rp | vs DuckDB | vs answer key |",
+             "|---:|---|---:|---:|---:|---:|---|---|"]
+    for r in results:
+        for cat, c in r["cross_check"].items():
+            v = c["vs_reference"]
+            k = c.get("vs_answer_key")
+            lines.append(f"| {r['payroll_rows']:,} | {cat} | {v['count'][0]:,} | {v['amount'][0]:,} | {v['count'][1]:,} | "
+                         f"{v['amount'][1]:,} | {'equal' if not v['mismatches'] else 'MISMATCH ' + str(v['mismatches'])} | "
+                         f"{'–' if k is None else ('equal' if not k['mismatches'] else 'MISMATCH ' + str(k['mismatches']))} |")
+    return "\n".join(lines)
+
+
+def targets(results: list[dict]) -> list[str]:
+    by = {r["size"]: r for r in results}
+    big = max(results, key=lambda r: r["payroll_rows"])
+    out = []
+    ok = big["load_audit_seconds"] < TARGETS["seconds_350k"]
+    out.append(f"- load + audit of {big['payroll_rows']:,} rows under {TARGETS['seconds_350k']:.0f} s: "
+               f"**{big['load_audit_seconds']:.1f} s — {'met' if ok else 'NOT met'}**")
+    ok = big["ratio_to_reference"] <= TARGETS["ratio"]
+    out.append(f"- at most {TARGETS['ratio']:.0f}× the DuckDB reference at that size: "
+               f"**{big['ratio_to_reference']:.1f}× — {'met' if ok else 'NOT met'}**")
+    mids = [r for r in results if r is not big]
+    if mids:
+        mid = max(mids, key=lambda r: r["payroll_rows"])
+        ok = big["us_per_row"] <= mid["us_per_row"]
+        out.append(f"- time per payroll row at {big['payroll_rows']:,} no worse than at {mid['payroll_rows']:,}: "
+                   f"**{big['us_per_row']:.0f} µs vs {mid['us_per_row']:.0f} µs — {'met' if ok else 'NOT met'}**")
+    audit_peak = max(s["peak_rss_mb"] for n, s in big["patuh"]["stages"].items() if n != "dossiers")
+    ok = audit_peak < TARGETS["rss_mb"]
+    out.append(f"- peak memory under 1 GB at {big['payroll_rows']:,} rows: **{audit_peak:.0f} MB through the audit, "
+               f"{big['patuh']['peak_rss_mb']:.0f} MB with dossiers — {'met' if ok and big['patuh']['peak_rss_mb'] < TARGETS['rss_mb'] else 'NOT met'}**")
+    del by
+    return out
+
+
+def report(results: list[dict], mach: dict, args) -> str:
+    gens = sorted({r["package"]["generator"] for r in results})
+    head = [
+        f"Measured {mach['date']} on {mach['cpu']}, {mach['cores']} cores, {mach['ram_gb']} GB RAM, "
+        f"Python {mach['python']}, DuckDB {mach['duckdb']} ({mach['os']}).",
+        f"Packages: {', '.join('`patuh generate`' if g == 'patuh' else '`benchmarks/synth.py`' for g in gens)}, "
+        f"months {MONTHS}, seed {SEED}; database: {'fresh SQLite file per run' if not args.db else args.db}.",
+        "",
+        "Each cell: wall time · payroll rows per second · peak RSS of the process after that stage "
+        "(its high-water mark so far; cases and store share one figure).",
+        "",
+    ]
+    return "\n".join(head + [table(results), "", "Targets (issue 6):", ""] + targets(results)
+                     + ["", "Cross-check (patuh's findings vs the DuckDB reference and the generator's answer key):", "",
+                        cross_table(results)])
+
+
+def write_markdown(path: Path, body: str) -> None:
+    block = f"{BEGIN}\n{body}\n{END}"
+    if path.exists():
+        text = path.read_text(encoding="utf-8")
+        if BEGIN in text and END in text:
+            pre, rest = text.split(BEGIN, 1)
+            _old, post = rest.split(END, 1)
+            path.write_text(pre + block + post, encoding="utf-8")
+            return
+        path.write_text(text.rstrip() + "\n\n" + block + "\n", encoding="utf-8")
+        return
+    path.write_text("# Performance\n\n" + block + "\n", encoding="utf-8")
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description="patuh province-scale benchmark with a DuckDB reference")
+    ap.add_argument("--sizes", default="3500,35000,350000", help="payroll rows, comma-separated")
+    ap.add_argument("--db", default=None, help="database URL ({size} is replaced); default a fresh SQLite file")
+    ap.add_argument("--no-dossiers", action="store_true")
+    ap.add_argument("--no-pdf", action="store_true", help="dossiers as HTML only")
+    ap.add_argument("--json", type=Path, default=HERE / "results.json")
+    ap.add_argument("--markdown", type=Path, default=ROOT / "docs" / "performance.md")
+    ap.add_argument("--generator", choices=["auto", "patuh", "synth"], default="auto")
+    # internal: the per-size children
+    ap.add_argument("--child-patuh", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--child-reference", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--result", type=Path, help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+
+    if a.child_patuh:
+        return child_patuh(a.child_patuh, a.db, a.out, not a.no_dossiers, not a.no_pdf, a.result)
+    if a.child_reference:
+        sys.path.insert(0, str(HERE))
+        return child_reference(a.child_reference, a.result)
+
+    use_patuh = a.generator == "patuh" or (a.generator == "auto" and generator_available())
+    if a.generator == "patuh" and not generator_available():
+        raise SystemExit("audits.generate is not there yet: use --generator synth")
+    if not use_patuh:
+        print("note: audits.generate is not available — packages come from benchmarks/synth.py", flush=True)
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    sizes = [int(x.replace("_", "")) for x in a.sizes.split(",") if x.strip()]
+    results = [bench_size(size, a, use_patuh) for size in sizes]
+    mach = machine()
+    body = report(results, mach, a)
+    a.json.write_text(json.dumps({"machine": mach, "months": MONTHS, "seed": SEED, "results": results},
+                                 indent=1, default=str) + "\n", encoding="utf-8")
+    write_markdown(a.markdown, body)
+    print()
+    print(body)
+    print(f"\nwrote {a.json} and {a.markdown}")
+
+
+if __name__ == "__main__":
+    main()
