@@ -186,7 +186,11 @@ class Evaluator:
                 continue
             kind = kinds.get(name)
             if kind in (DATE, ORDERED) and isinstance(value, str):
-                value = _to_date(value, f"fact {fid} field {name!r}")
+                try:
+                    value = _to_date(value, f"fact {fid} field {name!r}")
+                except FactError:
+                    raise FactError(f"fact {fid} field {name!r}: rules compare it as a number or date, "
+                                    f"got text {value!r}") from None
             if kind == DATE and not isinstance(value, dt.date):
                 raise FactError(f"fact {fid} field {name!r}: expected a date, got {value!r}")
             if kind == ORDERED and not (isinstance(value, dt.date) or _value_kind_ok(value, NUMBER)):

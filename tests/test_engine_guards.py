@@ -1,0 +1,239 @@
+"""Each fence around durable-rules has a test here (see engine/evaluator.py's docstring)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import threading
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from engine import evaluator as evmod
+from engine.evaluator import EvaluationError, Evaluator, FactError
+from engine.parameters import ParameterStore
+from engine.ruleset import Ruleset
+
+DATA = Path(__file__).parent / "data"
+BASIC = DATA / "rules_basic"
+sys.path.insert(0, str(DATA))
+from rules_basic_calcs import CALCULATORS  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def ev() -> Evaluator:
+    rs = Ruleset.load(BASIC)
+    return Evaluator(rs, ParameterStore.load(BASIC / "parameters"), CALCULATORS)
+
+
+def month(fid, batch="e1", **kw):
+    f = {"id": fid, "type": "month", "batch": batch, "registered": True, "paid": Decimal(100),
+         "bill": Decimal("250.5"), "on": "2025-03-01"}
+    f.update(kw)
+    return f
+
+
+def worker(fid, batch="e1", **kw):
+    f = {"id": fid, "type": "worker", "batch": batch, "wage": Decimal(3100000), "region": "A",
+         "status": "staff", "on": "2025-02-01"}
+    f.update(kw)
+    return f
+
+
+# -- ids ---------------------------------------------------------------------------------------
+def test_duplicate_ids_are_rejected(ev):
+    with pytest.raises(FactError, match="duplicate fact id 'x'"):
+        ev.evaluate([month("x"), month("x", paid=Decimal(0))])
+
+
+def test_duplicate_ids_across_batches_and_after_str_are_rejected(ev):
+    with pytest.raises(FactError, match="duplicate fact id '7'"):
+        ev.evaluate([month(7, batch="a"), month("7", batch="b")])
+
+
+def test_missing_id_is_rejected(ev):
+    f = month("x")
+    del f["id"]
+    with pytest.raises(FactError, match="without an 'id'"):
+        ev.evaluate([f])
+
+
+def test_identical_content_with_different_ids_gives_one_hit_each(ev):
+    hits = ev.evaluate([month("a"), month("b")])
+    assert [h.fact["id"] for h in hits] == ["a", "b"]
+
+
+# -- types ---------------------------------------------------------------------------------------
+def test_text_where_a_number_is_compared_is_rejected(ev):
+    # durable-rules itself would happily match "100" < 250.5
+    with pytest.raises(FactError, match="field 'paid'.*number"):
+        ev.evaluate([month("x", paid="100")])
+
+
+def test_bool_where_a_number_is_compared_is_rejected(ev):
+    with pytest.raises(FactError, match="field 'paid'"):
+        ev.evaluate([month("x", paid=True)])
+
+
+def test_number_where_a_bool_is_compared_is_rejected(ev):
+    with pytest.raises(FactError, match="field 'registered'.*bool"):
+        ev.evaluate([month("x", registered=1)])
+
+
+def test_datetime_is_rejected(ev):
+    with pytest.raises(FactError, match="datetime"):
+        ev.evaluate([month("x", on=dt.datetime(2025, 3, 1, 12, 0))])
+
+
+def test_reserved_field_names_are_rejected(ev):
+    with pytest.raises(FactError, match="reserved"):
+        ev.evaluate([month("x", sid="other")])
+
+
+def test_calculators_get_the_original_fact(tmp_path):
+    seen = []
+
+    def spy(fact, params, trace):
+        seen.append(fact)
+        return Decimal("1.5")
+
+    rs = Ruleset.load(BASIC)
+    e = Evaluator(rs, ParameterStore.load(BASIC / "parameters"), {"shortfall": spy, "late_fee": spy})
+    f = month("x")
+    [hit] = e.evaluate([f])
+    assert seen[0] is f and isinstance(seen[0]["bill"], Decimal)
+    assert hit.fact is f
+    assert hit.amount == Decimal(2)  # 1.5 rounded half-up to whole Rupiah
+
+
+# -- states --------------------------------------------------------------------------------------
+def test_state_is_deleted_after_each_batch(ev):
+    ev.evaluate([month("x", batch="S1")])
+    with pytest.raises(Exception, match="error code"):
+        ev._host.get_facts(ev._name, "S1")
+
+
+def test_more_batches_than_the_1024_live_state_limit(ev):
+    facts = [month(f"m{i}", batch=f"b{i}") for i in range(1500)]
+    hits = ev.evaluate(facts)
+    assert len(hits) == 1500
+
+
+def test_same_ids_may_be_evaluated_again_in_a_later_call(ev):
+    assert len(ev.evaluate([month("again")])) == 1
+    assert len(ev.evaluate([month("again")])) == 1
+
+
+# -- catch-all and types ---------------------------------------------------------------------------
+def test_unmatched_fact_does_not_raise(ev):
+    assert ev.evaluate([month("x", paid=Decimal(999))]) == []
+
+
+def test_fact_of_a_type_no_rule_judges_is_rejected(ev):
+    with pytest.raises(FactError, match="no rule judges facts of type 'nothing'"):
+        ev.evaluate([{"id": "x", "type": "nothing", "batch": "b"}])
+
+
+# -- actions ------------------------------------------------------------------------------------
+def test_action_exceptions_are_surfaced(ev, monkeypatch):
+    def boom(name, c):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(ev, "_on_fire", boom)
+    with pytest.raises(EvaluationError, match="kaboom"):
+        ev.evaluate([month("x", batch="boom")])
+    monkeypatch.undo()
+    # the state of the failed batch was deleted: the engine is usable again
+    assert len(ev.evaluate([month("x", batch="boom")])) == 1
+
+
+def test_lost_actions_are_detected(ev, monkeypatch):
+    real = ev._on_fire
+
+    def lossy(name, c):
+        if not name.startswith(evmod.CATCH_ALL_PREFIX):
+            real(name, c)
+
+    monkeypatch.setattr(ev, "_on_fire", lossy)
+    with pytest.raises(EvaluationError, match="catch-all exactly once"):
+        ev.evaluate([month("x")])
+
+
+def test_calculator_errors_name_the_rule_and_fact(tmp_path):
+    def bad(fact, params, trace):
+        raise ZeroDivisionError("no")
+
+    e = Evaluator(Ruleset.load(BASIC), ParameterStore.load(BASIC / "parameters"), {"shortfall": bad, "late_fee": bad})
+    with pytest.raises(EvaluationError, match="rule ARR-01: amount calculator 'shortfall' failed on fact x"):
+        e.evaluate([month("x")])
+
+
+def test_missing_calculator_is_a_clear_error():
+    e = Evaluator(Ruleset.load(BASIC), ParameterStore.load(BASIC / "parameters"), {})
+    with pytest.raises(EvaluationError, match="calculator 'shortfall' is not in the calculators table"):
+        e.evaluate([month("x")])
+
+
+def test_register_does_not_strip_run_from_our_definition(ev):
+    assert all("run" in rule for rule in ev.compiled.definition.values())
+
+
+# -- threads -------------------------------------------------------------------------------------
+def test_warm_up_then_parallel_evaluators_agree():
+    evmod.warm_up()
+    rs = Ruleset.load(BASIC)
+    ps = ParameterStore.load(BASIC / "parameters")
+    results, errors = {}, []
+
+    def work(n):
+        try:
+            e = Evaluator(rs, ps, CALCULATORS)
+            facts = [month(f"m{i}", batch=f"b{i % 7}") for i in range(200)] + [worker(f"w{i}") for i in range(50)]
+            results[n] = [(h.rule.id, h.fact["id"], h.amount) for h in e.evaluate(facts)]
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len({json.dumps(r, default=str) for r in results.values()}) == 1
+    assert len(results[0]) == 250
+
+
+# -- parameters and trace ----------------------------------------------------------------------------
+def test_parameters_are_looked_up_at_the_facts_date(ev):
+    hits = ev.evaluate([worker("w25", on="2025-02-01"), worker("w24", on=dt.date(2024, 2, 1))])
+    assert [h.fact["id"] for h in hits] == ["w25"]  # 3.1M < 3.2M (2025) but not < 3.0M (2024)
+
+
+def test_missing_key_field_means_the_comparison_is_false(ev):
+    assert ev.evaluate([worker("w", region=None)]) == []
+
+
+def test_trace_contents(ev):
+    [hit] = ev.evaluate([worker("w1")])
+    t = hit.trace.to_dict()
+    assert t["rule_id"] == "WAGE-01"
+    assert t["revision"] == Ruleset.load(BASIC).revision and len(t["revision"]) == 64
+    assert t["fields"] == {"wage": "3100000", "region": "A", "status": "staff"}
+    assert t["parameters"] == [{
+        "id": "min_wage", "key": "A", "value": "3200000", "valid_from": "2025-01-01", "valid_until": None,
+        "instrument": "Decree 1/2025", "article": "Art. 1", "source": "test data", "status": "S2"}]
+    assert hit.message == {"id": "Upah 3100000 di bawah minimum", "en": "Wage 3100000 below the minimum"}
+
+
+def test_trace_includes_parameters_used_by_calculators(ev):
+    [hit] = ev.evaluate([month("x")])
+    assert hit.amount == Decimal(151)  # 150.5 rounded half-up
+    assert hit.late_fee == Decimal(3)  # 150.5 * 0.02 = 3.01
+    assert [p["id"] for p in hit.trace.parameters] == ["late_rate"]
+    assert hit.trace.fields == {"registered": True, "paid": Decimal(100), "bill": Decimal("250.5")}
+
+
+def test_no_parameter_in_force_is_an_error_naming_the_fact(ev):
+    with pytest.raises(EvaluationError, match="fact w: .*min_wage.*2020-01-01"):
+        ev.evaluate([worker("w", on="2020-01-01")])
