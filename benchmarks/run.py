@@ -357,7 +357,17 @@ def machine() -> dict:
     import duckdb
     import psutil
 
-    return {"cpu": model, "cores": os.cpu_count(), "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
+    def git(*args: str) -> str:
+        try:
+            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=30).stdout.rstrip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+
+    import hashlib
+
+    dirty = [line[3:] for line in git("status", "--porcelain", "--untracked-files=no").splitlines()]
+    state = hashlib.sha256((git("rev-parse", "HEAD") + git("diff", "HEAD")).encode()).hexdigest()[:12]
+    return {"commit": git("rev-parse", "--short", "HEAD").strip(), "uncommitted": dirty, "code_state": state, "cpu": model, "cores": os.cpu_count(), "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
             "python": platform.python_version(), "os": platform.platform(terse=True),
             "duckdb": duckdb.__version__, "date": dt.date.today().isoformat()}
 
@@ -446,6 +456,10 @@ def report(results: list[dict], mach: dict, args) -> str:
     head = [
         f"Measured {mach['date']} on {mach['cpu']}, {mach['cores']} cores, {mach['ram_gb']} GB RAM, "
         f"Python {mach['python']}, DuckDB {mach['duckdb']} ({mach['os']}).",
+        f"Code: commit {mach['commit']}" + (f" with uncommitted changes in {', '.join(mach['uncommitted'])}"
+                                             if mach["uncommitted"] else "") + "."
+        + (" **The code changed during the run: the sizes may have run different versions.**"
+           if mach.get("code_changed_during_run") else ""),
         f"Packages: {', '.join('`patuh generate`' if g == 'patuh' else '`benchmarks/synth.py`' for g in gens)}, "
         f"months {MONTHS}, seed {SEED}; database: {'fresh SQLite file per run' if not args.db else args.db}.",
         "",
@@ -501,8 +515,12 @@ def main(argv=None) -> None:
         print("note: audits.generate is not available — packages come from benchmarks/synth.py", flush=True)
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     sizes = [int(x.replace("_", "")) for x in a.sizes.split(",") if x.strip()]
-    results = [bench_size(size, a, use_patuh) for size in sizes]
     mach = machine()
+    results = [bench_size(size, a, use_patuh) for size in sizes]
+    after = machine()
+    mach["code_changed_during_run"] = after["code_state"] != mach["code_state"]
+    if mach["code_changed_during_run"]:
+        print("WARNING: the code changed while the benchmark ran (others at work): figures mix versions", flush=True)
     body = report(results, mach, a)
     a.json.write_text(json.dumps({"machine": mach, "months": MONTHS, "seed": SEED, "results": results},
                                  indent=1, default=str) + "\n", encoding="utf-8")
