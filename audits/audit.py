@@ -22,6 +22,7 @@ from . import evidence
 from .calculators import CALCULATORS
 from .cases import build_cases, case_facts, enforcement_history
 from .facts import Scope, contract_facts, employer_facts, employer_month_facts
+from .facts.scope import drop_lookup_tables
 from .model import CATEGORIES, Case, Finding, finding_id, run_id
 from .store import schema as s
 
@@ -173,6 +174,7 @@ def run_audit(
         say(f"bukti / evidence ({len(findings)} temuan)")
         t = time.perf_counter()
         evidence.collect(sc, findings, {f["id"]: f for f in facts})
+        drop_lookup_tables(conn)
         timings["evidence"] = time.perf_counter() - t
 
         say("kasus / cases")

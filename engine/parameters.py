@@ -143,6 +143,8 @@ def _as_date(raw: Any, where: str) -> dt.date:
 class ParameterStore:
     def __init__(self, parameters: Iterable[Parameter]):
         self._params: dict[str, Parameter] = {}
+        # lookups repeat for every fact of a month; ParamUse is immutable, so memoise them
+        self._memo: dict[tuple, ParamUse] = {}
         for p in parameters:
             if p.param_id in self._params:
                 raise ParameterError(
@@ -176,9 +178,16 @@ class ParameterStore:
             raise ParameterError(f"unknown parameter {param_id!r}") from None
 
     def lookup(self, param_id: str, on: dt.date, key: Any = None) -> ParamUse:
-        param = self.get(param_id)
         if isinstance(on, str):
             on = dt.date.fromisoformat(on)
+        memo_key = (param_id, on, key if key is None or isinstance(key, (str, int)) else str(key))
+        found = self._memo.get(memo_key)
+        if found is None:
+            found = self._memo[memo_key] = self._lookup(param_id, on, key)
+        return found
+
+    def _lookup(self, param_id: str, on: dt.date, key: Any) -> ParamUse:
+        param = self.get(param_id)
         v = param.in_force(on)
         if v is None:
             raise ParameterError(f"parameter {param_id!r} has no value in force on {on.isoformat()}")

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from functools import lru_cache
 from decimal import Decimal
 
-from sqlalchemy import and_, case, exists, func, literal, or_, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import and_, case, func, select
 
 from audits.calc.bill import monthly_bill
 from audits.calc.calendar import due_date, period_start
@@ -14,29 +14,23 @@ from audits.calc.dues import canonical_programs
 from audits.calc.late_fee import late_fee
 from audits.store import schema as s
 
-from .scope import Scope, employer_rows, rupiah, sen
+from .scope import TT_ACTIVE, TT_MINIMUM, TT_PERIODS, Scope, build_lookup_tables, employer_rows, rupiah, sen
 
 ZERO = Decimal(0)
 
 
 def _payroll_aggregates(sc: Scope):
-    """One pass over payroll: per (employer, period) the totals every payroll rule needs."""
-    p, pa, d, e = s.payroll, s.participants, s.declarations, s.employers
-    per = sc.period_table()
-    mins = sc.minimum_table()
+    """One pass over payroll: per (employer, period) the totals every payroll rule needs.
+    Needs the lookup tables of `build_lookup_tables` on the same connection."""
+    p, d, e = s.payroll, s.declarations, s.employers
+    per, mins, act = TT_PERIODS, TT_MINIMUM, TT_ACTIVE
     tol = sc.fraction("pds_upah_tolerance", period_start(sc.period_from))
 
     wage, cap = sen(p.c.wage), per.c.cap
     reported = func.coalesce(sen(d.c.reported_wage), 0)
     jp_wage = case((wage > cap, cap), else_=wage)
     jp_reported = case((reported > cap, cap), else_=reported)
-    active = exists().where(
-        pa.c.import_id == p.c.import_id,
-        pa.c.employer_id == p.c.employer_id,
-        pa.c.nik == p.c.nik,
-        pa.c.start_date <= per.c.p_end,
-        or_(pa.c.end_date.is_(None), pa.c.end_date >= per.c.p_start),
-    )
+    active = act.c.nik.is_not(None)
     # reported < tol × wage, in integers: reported × den < wage × num
     under = and_(active, reported * tol.denominator < wage * tol.numerator)
     below_min = and_(p.c.employment.in_(("pkwtt", "pkwt")), mins.c.min_wage.is_not(None), wage < mins.c.min_wage)
@@ -67,6 +61,8 @@ def _payroll_aggregates(sc: Scope):
             .outerjoin(d, and_(d.c.import_id == p.c.import_id, d.c.employer_id == p.c.employer_id,
                                d.c.period == p.c.period, d.c.nik == p.c.nik))
             .outerjoin(mins, and_(mins.c.regency_code == e.c.regency_code, mins.c.period == p.c.period))
+            .outerjoin(act, and_(act.c.employer_id == p.c.employer_id, act.c.nik == p.c.nik,
+                                 act.c.period == p.c.period))
         )
         .where(p.c.import_id == sc.import_id)
         .group_by(p.c.employer_id, p.c.period)
@@ -76,7 +72,7 @@ def _payroll_aggregates(sc: Scope):
 
 def _declaration_aggregates(sc: Scope):
     d = s.declarations
-    per = sc.period_table()
+    per = TT_PERIODS
     reported = sen(d.c.reported_wage)
     q = (
         select(
@@ -107,6 +103,8 @@ def employer_month_facts(sc: Scope) -> list[dict]:
     employers = employer_rows(sc.conn, sc.import_id)
     facts: dict[tuple[str, str], dict] = {}
 
+    programs_of = {k: list(canonical_programs(v["programs"] or "")) for k, v in employers.items()}
+
     def base(emp_id: str, period: str) -> dict:
         key = (emp_id, period)
         if key not in facts:
@@ -124,7 +122,7 @@ def employer_month_facts(sc: Scope) -> list[dict]:
                 "scale": emp["scale"],
                 "regency_code": emp["regency_code"],
                 "risk_group": emp["jkk_risk_group"] or 0,
-                "programs": list(canonical_programs(emp["programs"] or "")),
+                "programs": programs_of[emp_id],
                 "payroll_workers": 0, "wage_total": ZERO, "jp_base_total": ZERO, "deductions": ZERO,
                 "unregistered_workers": 0, "unregistered_wage": ZERO, "unregistered_jp_base": ZERO,
                 "underreported_workers": 0, "underreported_wage_gap": ZERO, "underreported_jp_gap": ZERO,
@@ -132,6 +130,12 @@ def employer_month_facts(sc: Scope) -> list[dict]:
                 "declared_workers": 0, "declared_wage": ZERO, "declared_jp_base": ZERO,
             }
         return facts[key]
+
+    build_lookup_tables(sc)
+    @lru_cache(maxsize=None)
+    def minimum_of(regency: str, period: str) -> Decimal:
+        minimum, _ = sc.minimum_wage(regency, period)
+        return minimum if minimum is not None else ZERO
 
     for r in _payroll_aggregates(sc):
         f = base(r.employer_id, r.period)
@@ -144,8 +148,7 @@ def employer_month_facts(sc: Scope) -> list[dict]:
             underreported_jp_gap=rupiah(r.under_jp_gap),
             under_minimum_workers=int(r.min_n or 0), under_minimum_shortfall=rupiah(r.min_gap),
         )
-        minimum, _ = sc.minimum_wage(f["regency_code"], r.period)
-        f["minimum_wage"] = minimum if minimum is not None else ZERO
+        f["minimum_wage"] = minimum_of(f["regency_code"], r.period)
     for r in _declaration_aggregates(sc):
         if r.employer_id not in employers:
             continue
@@ -153,9 +156,10 @@ def employer_month_facts(sc: Scope) -> list[dict]:
         f.update(declared_workers=r.n, declared_wage=rupiah(r.wage), declared_jp_base=rupiah(r.jp_base))
 
     payments = _payments(sc)
+    due_of = lru_cache(maxsize=None)(lambda period: due_date(period, sc.params))
     for (emp_id, period), f in facts.items():
         on = period_start(period)
-        due = due_date(period, sc.params)
+        due = due_of(period)
         bill = monthly_bill(f["declared_wage"], f["declared_jp_base"], on, f["risk_group"] or None,
                             f["programs"], sc.params)
         pays = payments.get((emp_id, period), [])

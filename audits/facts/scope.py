@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import BigInteger, Date, String, literal, select, type_coerce, union_all
+from sqlalchemy import BigInteger, Column, Date, MetaData, String, Table, insert, or_, select, type_coerce
 from sqlalchemy.engine import Connection
 
 from audits.calc.calendar import add_months, period_end, period_start
@@ -57,16 +57,6 @@ class Scope:
     def fraction(self, pid: str, on: dt.date) -> Fraction:
         return Fraction(self.lookup(pid, on).value)
 
-    # -- lookup tables for SQL ---------------------------------------------------------------
-    def period_table(self):
-        """(period, p_start, p_end, cap_sen): the audited months with the JP cap of each."""
-        rows = []
-        for p in self.periods:
-            cap = self.lookup("jp_wage_cap", period_start(p)).value
-            rows.append((p, period_start(p), period_end(p), int(cap * 100)))
-        return constant_table("audit_periods", [("period", String), ("p_start", Date), ("p_end", Date),
-                                                ("cap", BigInteger)], rows)
-
     def minimum_wage(self, regency: str, period: str) -> tuple[Decimal | None, list[ParamUse]]:
         """UMK of the regency for P's year; the UMP where no UMK is set or the UMK is below it."""
         on = period_start(period)
@@ -81,28 +71,56 @@ class Scope:
             return ump.value, [ump] + ([umk] if umk else [])
         return None, []
 
-    def minimum_table(self):
-        """(regency_code, period, min_sen) for the regencies of the import's employers."""
-        regencies = self.conn.execute(
-            select(s.employers.c.regency_code).where(s.employers.c.import_id == self.import_id).distinct()
-        ).scalars().all()
-        rows = []
-        for r in sorted(regencies):
-            for p in self.periods:
-                minimum, _ = self.minimum_wage(r, p)
-                if minimum is not None:
-                    # sen, rounded up: a wage must reach the whole minimum (minimums carry at most 2 decimals)
-                    rows.append((r, p, int(minimum * 100)))
-        if not rows:
-            rows.append(("", "", 0))  # VALUES may not be empty; matches nothing
-        return constant_table("minimum_wages", [("regency_code", String), ("period", String),
-                                                ("min_wage", BigInteger)], rows)
+
+_TEMP = MetaData()
+# Indexed lookup tables for the one payroll pass: a join on a primary key instead of scanning a
+# constant list (or running a correlated subquery) for every payroll row.
+TT_PERIODS = Table("tt_audit_periods", _TEMP, Column("period", String(7), primary_key=True),
+                   Column("p_start", Date), Column("p_end", Date), Column("cap", BigInteger),
+                   prefixes=["TEMPORARY"])
+TT_MINIMUM = Table("tt_minimum_wages", _TEMP, Column("regency_code", String(4), primary_key=True),
+                   Column("period", String(7), primary_key=True), Column("min_wage", BigInteger),
+                   prefixes=["TEMPORARY"])
+TT_ACTIVE = Table("tt_active_participants", _TEMP, Column("employer_id", String, primary_key=True),
+                  Column("nik", String(16), primary_key=True), Column("period", String(7), primary_key=True),
+                  prefixes=["TEMPORARY"])
 
 
-def constant_table(name: str, columns: list[tuple[str, type]], rows: list[tuple]):
-    """A small table of constants as a CTE of UNION ALL selects: SQLite has no `(VALUES …) AS t(cols)`."""
-    selects = [select(*(literal(v, t).label(c) for (c, t), v in zip(columns, row))) for row in rows]
-    return (union_all(*selects) if len(selects) > 1 else selects[0]).cte(name)
+def build_lookup_tables(sc: "Scope") -> None:
+    """(Re)create the temporary tables of this connection for the scope's months."""
+    conn = sc.conn
+    for t in (TT_ACTIVE, TT_MINIMUM, TT_PERIODS):
+        t.drop(conn, checkfirst=True)
+    for t in (TT_PERIODS, TT_MINIMUM, TT_ACTIVE):
+        t.create(conn)
+    periods = []
+    for p in sc.periods:
+        cap = sc.lookup("jp_wage_cap", period_start(p)).value
+        periods.append({"period": p, "p_start": period_start(p), "p_end": period_end(p), "cap": int(cap * 100)})
+    conn.execute(insert(TT_PERIODS), periods)
+    regencies = conn.execute(
+        select(s.employers.c.regency_code).where(s.employers.c.import_id == sc.import_id).distinct()
+    ).scalars().all()
+    minimums = []
+    for r in sorted(regencies):
+        for p in sc.periods:
+            minimum, _ = sc.minimum_wage(r, p)
+            if minimum is not None:
+                minimums.append({"regency_code": r, "period": p, "min_wage": int(minimum * 100)})
+    if minimums:
+        conn.execute(insert(TT_MINIMUM), minimums)
+    pa, per = s.participants, TT_PERIODS
+    conn.execute(insert(TT_ACTIVE).from_select(
+        ["employer_id", "nik", "period"],
+        select(pa.c.employer_id, pa.c.nik, per.c.period).distinct()
+        .select_from(pa.join(per, pa.c.start_date <= per.c.p_end))
+        .where(pa.c.import_id == sc.import_id, or_(pa.c.end_date.is_(None), pa.c.end_date >= per.c.p_start)),
+    ))
+
+
+def drop_lookup_tables(conn) -> None:
+    for t in (TT_ACTIVE, TT_MINIMUM, TT_PERIODS):
+        t.drop(conn, checkfirst=True)
 
 
 def employer_rows(conn: Connection, import_id: int) -> dict[str, dict]:

@@ -199,7 +199,8 @@ declarations = Table(
     Column("period", String(7), nullable=False),
     Column("nik", String(16), nullable=False),
     Column("reported_wage", Money, nullable=False),
-    Index(None, "import_id", "employer_id", "period"),
+    # nik last: the audit joins each payroll row to its declaration (see migration 0002)
+    Index(None, "import_id", "employer_id", "period", "nik"),
 )
 
 payments = Table(
