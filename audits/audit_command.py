@@ -107,8 +107,11 @@ def _dossiers(engine, result, out_dir: Path, lang: str, pdf: bool, all_cases: bo
         from audits.dossiers import render_all, write_manifest
     except ImportError:
         return []
+    def progress(done: int, total: int, rel: str) -> None:
+        click.echo(f"\r  … {done}/{total} {rel[:60]:<60}", err=True, nl=done == total)
+
     paths = render_all(engine, result.run_id, out_dir, lang=lang, pdf=pdf, all_cases=all_cases,
-                       progress=_progress)
+                       progress=progress)
     with engine.connect() as conn:
         files = [dict(r) for r in conn.execute(
             select(s.import_files.c.file, s.import_files.c.sheet, s.import_files.c.sha256)
