@@ -56,13 +56,15 @@ def _self_peak_mb() -> float:
 
 
 def run_child(args: list[str], log: Path | None = None, env: dict | None = None) -> tuple[int, float, float]:
-    """Run a command; return (exit status, wall seconds, the child's own peak RSS in MB)."""
+    """Run a command; return (exit status, wall seconds, the child's own peak RSS in MB).
+    The child's CPU seconds (user + system) are left in run_child.cpu."""
     t = time.perf_counter()
     out = log.open("w") if log else subprocess.DEVNULL
     try:
         p = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env=env, cwd=ROOT)
         _pid, status, ru = os.wait4(p.pid, 0)
         p.returncode = os.waitstatus_to_exitcode(status)
+        run_child.cpu = ru.ru_utime + ru.ru_stime
     finally:
         if log:
             out.close()
@@ -172,27 +174,33 @@ def child_patuh(package: Path, db: str, out: Path, dossiers: bool, pdf: bool, re
     proc = psutil.Process()
     stages: dict[str, dict] = {}
 
-    def mark(name: str, seconds: float) -> None:
-        stages[name] = {"seconds": seconds, "peak_rss_mb": _self_peak_mb(),
+    def mark(name: str, seconds: float, cpu: float | None) -> None:
+        stages[name] = {"seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": _self_peak_mb(),
                         "rss_mb": proc.memory_info().rss / 2**20}
 
-    mark("start", 0.0)
+    mark("start", 0.0, 0.0)
     engine = get_engine(db)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     loaded = load_package(package, engine)
-    mark("load", time.perf_counter() - t)
-    # run_audit announces each stage as it starts: the RSS high-water mark at each announcement is
-    # the peak up to the end of the stage before
-    boundary: list[float] = []
-    result = run_audit(engine, loaded.import_id, progress=lambda _msg: boundary.append(_self_peak_mb()))
-    boundary = boundary[1:] + [_self_peak_mb()]  # ends of facts, rules, evidence, cases + store
+    mark("load", time.perf_counter() - t, time.process_time() - c)
+    # run_audit announces each stage as it starts: the RSS high-water mark and the CPU time at each
+    # announcement close the stage before (cases and store are closed together, at the end)
+    marks: list[tuple[float, float]] = []
+    c0 = time.process_time()
+    result = run_audit(engine, loaded.import_id,
+                       progress=lambda _msg: marks.append((_self_peak_mb(), time.process_time())))
+    marks.append((_self_peak_mb(), time.process_time()))
+    # marks: start of facts, rules, evidence, cases; end of the audit
     for i, name in enumerate(("facts", "rules", "evidence", "cases", "store")):
-        mark(name, result.timings.get(name, 0.0))
-        stages[name]["peak_rss_mb"] = boundary[min(i, len(boundary) - 1)]
+        j = min(i + 1, len(marks) - 1)
+        cpu = marks[j][1] - marks[j - 1][1] if name != "store" else None  # cases: cases + store
+        mark(name, result.timings.get(name, 0.0), cpu)
+        stages[name]["peak_rss_mb"] = marks[j][0]
     audit_total = result.timings["total"]
-    t = time.perf_counter()
+    audit_cpu = time.process_time() - c0
+    t, c = time.perf_counter(), time.process_time()
     write_results(out, result)
-    mark("outputs", time.perf_counter() - t)
+    mark("outputs", time.perf_counter() - t, time.process_time() - c)
     dossier_note, documents = None, 0
     if dossiers:
         try:
@@ -200,13 +208,14 @@ def child_patuh(package: Path, db: str, out: Path, dossiers: bool, pdf: bool, re
         except ImportError as exc:
             dossier_note = f"skipped: audits.dossiers not importable ({exc})"
         else:
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             try:
                 paths = render_all(engine, result.run_id, out, lang="id", pdf=pdf)
                 documents = len(paths)
             except Exception as exc:  # a stage under construction must not lose the other figures
                 dossier_note = f"failed: {type(exc).__name__}: {exc}"
-            mark("dossiers", time.perf_counter() - t)
+            # process_time misses work done in child processes, should render_all fan out
+            mark("dossiers", time.perf_counter() - t, time.process_time() - c)
     else:
         dossier_note = "skipped (--no-dossiers)"
 
@@ -220,6 +229,8 @@ def child_patuh(package: Path, db: str, out: Path, dossiers: bool, pdf: bool, re
         "rows": loaded.rows,
         "load_seconds": stages["load"]["seconds"],
         "audit_seconds": audit_total,
+        "load_cpu_seconds": stages["load"]["cpu_seconds"],
+        "audit_cpu_seconds": audit_cpu,
         "audit_timings": result.timings,
         "stages": stages,
         "counts": result.counts,
@@ -289,29 +300,54 @@ def bench_size(size: int, args, use_patuh: bool) -> dict:
             dbfile.unlink()
 
     env = dict(os.environ, PYTHONHASHSEED="0")
-    res_path = work / "patuh.json"
-    cmd = [sys.executable, str(HERE / "run.py"), "--child-patuh", str(package), "--db", db, "--out",
-           str(work / "out"), "--result", str(res_path)]
-    if args.no_dossiers:
-        cmd.append("--no-dossiers")
-    if args.no_pdf:
-        cmd.append("--no-pdf")
-    rc, wall, rss = run_child(cmd, work / "patuh.log", env)
-    if rc != 0:
-        raise SystemExit(f"patuh run failed for size {size}: see {work / 'patuh.log'}\n"
-                         f"{(work / 'patuh.log').read_text()[-3000:]}")
-    patuh = json.loads(res_path.read_text())
-    patuh["wall_seconds"] = wall
-    patuh["peak_rss_mb"] = rss
+    loadavg_before = os.getloadavg()
+    patuh = None
+    for attempt in range(max(1, args.repeat)):
+        if db.startswith("sqlite:///"):
+            dbfile = Path(db[len("sqlite:///"):])
+            if dbfile.exists():
+                dbfile.unlink()
+        res_path = work / f"patuh-{attempt}.json"
+        cmd = [sys.executable, str(HERE / "run.py"), "--child-patuh", str(package), "--db", db, "--out",
+               str(work / "out"), "--result", str(res_path)]
+        if args.no_dossiers or attempt > 0:  # dossiers once: they are not part of load + audit
+            cmd.append("--no-dossiers")
+        if args.no_pdf:
+            cmd.append("--no-pdf")
+        rc, wall, rss = run_child(cmd, work / f"patuh-{attempt}.log", env)
+        if rc != 0:
+            raise SystemExit(f"patuh run failed for size {size}: see {work / f'patuh-{attempt}.log'}\n"
+                             f"{(work / f'patuh-{attempt}.log').read_text()[-3000:]}")
+        this = json.loads(res_path.read_text())
+        this.update(wall_seconds=wall, peak_rss_mb=rss, process_cpu_seconds=run_child.cpu)
+        if patuh is None:
+            patuh = this
+        elif this["load_seconds"] + this["audit_seconds"] < patuh["load_seconds"] + patuh["audit_seconds"]:
+            # keep the faster run's timings, and the first run's dossiers and the highest peak RSS
+            this["stages"]["dossiers"] = patuh["stages"].get("dossiers")
+            this.update(documents=patuh["documents"], dossier_note=patuh["dossier_note"],
+                        peak_rss_mb=max(rss, patuh["peak_rss_mb"]))
+            if this["stages"]["dossiers"] is None:
+                del this["stages"]["dossiers"]
+            patuh = this
+        else:
+            patuh["peak_rss_mb"] = max(rss, patuh["peak_rss_mb"])
+    patuh["runs"] = max(1, args.repeat)
     if patuh["already_loaded"]:
         print("   WARNING: the package was already in that database: load time is not a load", flush=True)
 
-    ref_path = work / "reference.json"
-    rc, ref_wall, ref_rss = run_child([sys.executable, str(HERE / "run.py"), "--child-reference", str(package),
-                                       "--result", str(ref_path)], work / "reference.log", env)
-    if rc != 0:
-        raise SystemExit(f"reference failed for size {size}: {(work / 'reference.log').read_text()[-3000:]}")
-    ref = json.loads(ref_path.read_text())
+    ref, ref_wall, ref_rss, ref_cpu = None, 0.0, 0.0, 0.0
+    for attempt in range(max(1, args.repeat)):
+        ref_path = work / "reference.json"
+        rc, wall, rss = run_child([sys.executable, str(HERE / "run.py"), "--child-reference", str(package),
+                                   "--result", str(ref_path)], work / "reference.log", env)
+        if rc != 0:
+            raise SystemExit(f"reference failed for size {size}: {(work / 'reference.log').read_text()[-3000:]}")
+        this = json.loads(ref_path.read_text())
+        if ref is None or this["seconds"]["total"] < ref["seconds"]["total"]:
+            ref, ref_wall, ref_cpu = this, wall, run_child.cpu
+        ref_rss = max(ref_rss, rss)
+    loadavg_after = os.getloadavg()
 
     load_audit = patuh["load_seconds"] + patuh["audit_seconds"]
     check = cross_check(patuh, ref, expected_findings(package))
@@ -321,15 +357,19 @@ def bench_size(size: int, args, use_patuh: bool) -> dict:
         "payroll_rows": rows,
         "patuh": patuh,
         "reference": {"seconds": ref["seconds"], "totals": ref["totals"], "peak_rss_mb": ref_rss,
-                      "wall_seconds": ref_wall, "as_of": ref["as_of"], "periods": ref["periods"]},
+                      "wall_seconds": ref_wall, "process_cpu_seconds": ref_cpu, "as_of": ref["as_of"],
+                      "periods": ref["periods"]},
+        "loadavg": {"before": loadavg_before, "after": loadavg_after},
+        "load_audit_cpu_seconds": patuh["load_cpu_seconds"] + patuh["audit_cpu_seconds"],
         "load_audit_seconds": load_audit,
         "us_per_row": load_audit / rows * 1e6,
         "ratio_to_reference": load_audit / ref["seconds"]["total"],
         "cross_check": check,
     }
-    print(f"   patuh load+audit {load_audit:.2f} s ({rows / load_audit:,.0f} rows/s), "
-          f"reference {ref['seconds']['total']:.2f} s → ratio {res['ratio_to_reference']:.1f}×; "
-          f"peak RSS {rss:.0f} MB", flush=True)
+    print(f"   patuh load+audit {load_audit:.2f} s ({rows / load_audit:,.0f} rows/s, CPU "
+          f"{res['load_audit_cpu_seconds']:.2f} s), reference {ref['seconds']['total']:.2f} s → ratio "
+          f"{res['ratio_to_reference']:.1f}×; peak RSS {patuh['peak_rss_mb']:.0f} MB; load average "
+          f"{loadavg_before[0]:.1f} → {loadavg_after[0]:.1f}", flush=True)
     for cat, c in check.items():
         v = c["vs_reference"]
         flag = "ok" if v["mismatches"] == 0 else f"MISMATCH ({v['mismatches']} employer-months)"
@@ -397,16 +437,24 @@ def table(results: list[dict]) -> str:
             if s is None:
                 cells.append("–")
                 continue
-            cells.append(f"{_s(s['seconds'])} s · {_rate(r['payroll_rows'], s['seconds'])}/s · "
+            cpu = s.get("cpu_seconds")
+            cpu_text = f" (CPU {_s(cpu)})" if cpu is not None else (" (CPU in cases)" if st == "store" else "")
+            cells.append(f"{_s(s['seconds'])} s{cpu_text} · {_rate(r['payroll_rows'], s['seconds'])}/s · "
                          f"{s['peak_rss_mb']:.0f} MB")
         lines.append(f"| {st} | " + " | ".join(cells) + " |")
     lines.append("| **load + audit** | " + " | ".join(
         f"**{_s(r['load_audit_seconds'])} s** · {_rate(r['payroll_rows'], r['load_audit_seconds'])}/s · "
         f"{r['us_per_row']:.0f} µs/row" for r in results) + " |")
+    lines.append("| load + audit, CPU time of the process | " + " | ".join(
+        f"{_s(r['load_audit_cpu_seconds'])} s" for r in results) + " |")
     lines.append("| DuckDB reference | " + " | ".join(
         f"{_s(r['reference']['seconds']['total'])} s · {r['reference']['peak_rss_mb']:.0f} MB" for r in results) + " |")
     lines.append("| **ratio patuh / DuckDB** | " + " | ".join(
         f"**{r['ratio_to_reference']:.1f}×**" for r in results) + " |")
+    lines.append("| DuckDB reference, CPU time (all threads) | " + " | ".join(
+        f"{_s(r['reference'].get('process_cpu_seconds'))} s" for r in results) + " |")
+    lines.append("| machine load average (1 min) before → after | " + " | ".join(
+        f"{r['loadavg']['before'][0]:.1f} → {r['loadavg']['after'][0]:.1f}" for r in results) + " |")
     lines.append("| patuh process peak RSS | " + " | ".join(f"{r['patuh']['peak_rss_mb']:.0f} MB" for r in results) + " |")
     lines.append("| dossiers written | " + " | ".join(
         (f"{r['patuh']['documents']} files" if r['patuh']['documents'] else "–")
@@ -463,8 +511,10 @@ def report(results: list[dict], mach: dict, args) -> str:
         f"Packages: {', '.join('`patuh generate`' if g == 'patuh' else '`benchmarks/synth.py`' for g in gens)}, "
         f"months {MONTHS}, seed {SEED}; database: {'fresh SQLite file per run' if not args.db else args.db}.",
         "",
-        "Each cell: wall time · payroll rows per second · peak RSS of the process after that stage "
-        "(its high-water mark so far; cases and store share one figure).",
+        "Each cell: wall time (CPU time of the process) · payroll rows per second of wall time · peak RSS "
+        "of the process after that stage (its high-water mark so far; cases and store share one figure, "
+        "and one CPU figure). Wall time is what the targets speak of; CPU time shows how much of it "
+        "was other people's processes on the same 2 cores (see the load average).",
         "",
     ]
     return "\n".join(head + [table(results), "", "Targets (issue 6):", ""] + targets(results)
@@ -495,6 +545,7 @@ def main(argv=None) -> None:
     ap.add_argument("--json", type=Path, default=HERE / "results.json")
     ap.add_argument("--markdown", type=Path, default=ROOT / "docs" / "performance.md")
     ap.add_argument("--generator", choices=["auto", "patuh", "synth"], default="auto")
+    ap.add_argument("--repeat", type=int, default=1, help="run patuh and the reference N times, keep the fastest")
     # internal: the per-size children
     ap.add_argument("--child-patuh", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--child-reference", type=Path, help=argparse.SUPPRESS)
