@@ -147,6 +147,12 @@ class Evaluator:
         self.params = params
         self.calculators = dict(calculators or {})
         self.compiled: CompiledRuleset = compile_ruleset(ruleset)
+        read: dict[str, dict[str, None]] = {}
+        for rule in ruleset:
+            fields = read.setdefault(rule.subject, {"type": None})
+            for name in rule.fields_used():
+                fields[name] = None
+        self._read = {subject: tuple(names) for subject, names in read.items()}
         self._fired: list[tuple[str, str]] = []
         self._action_errors: list[str] = []
         self._lock = threading.Lock()
@@ -177,12 +183,19 @@ class Evaluator:
         subject = fact["type"]
         kinds = self.compiled.kinds.get(subject, {})
         out: dict[str, Any] = {}
-        if len(fact) > MAX_FIELDS:
-            raise FactError(f"fact {fid}: {len(fact)} fields, more than the engine's limit of {MAX_FIELDS}")
         for name, value in fact.items():
             if name in RESERVED or name.startswith(PARAM_PREFIX):
                 raise FactError(f"fact {fid}: field name {name!r} is reserved by the engine")
-            if value is None or name in ("id", "batch"):
+            if isinstance(value, dt.datetime):
+                raise FactError(f"fact {fid} field {name!r}: a datetime is not allowed, give a date")
+        # Only the fields some rule reads enter the engine: normalising and serialising the rest
+        # (evidence, amounts for calculators) was half the evaluation time on real facts.
+        read = self._read.get(subject, ())
+        if len(read) > MAX_FIELDS:
+            raise FactError(f"fact {fid}: rules read {len(read)} fields, more than the engine's limit of {MAX_FIELDS}")
+        for name in read:
+            value = fact.get(name)
+            if value is None:
                 continue
             kind = kinds.get(name)
             if kind in (DATE, ORDERED) and isinstance(value, str):
