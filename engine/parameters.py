@@ -7,6 +7,7 @@ March 2021's law.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -31,6 +32,14 @@ def _construct_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal:
 
 
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+# YAML 1.1 reads `on`, `off`, `yes`, `no` as booleans; in a parameter file they are text.
+_DecimalLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_DecimalLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"), list("tTfF")
+)
 
 
 def load_yaml(text: str) -> Any:

@@ -169,3 +169,19 @@ def test_calc_denda_json_matches_rule_example():
 def test_calc_rejects_thousands_separator():
     res = CliRunner().invoke(main, ["calc", "iuran", "--wage", "3.054.552", "--period", "2025-03", "--risk-group", "1"])
     assert res.exit_code == 2 and "plain number" in res.output
+
+
+def test_parameter_yaml_keeps_on_and_yes_as_text_and_floats_exact():
+    from engine.parameters import load_yaml
+
+    assert load_yaml("a: on\nb: yes\nc: true\nd: 0.0024") == {"a": "on", "b": "yes", "c": True, "d": D("0.0024")}
+
+
+def test_parameters_carry_source_and_status(params):
+    for pid in params.ids():
+        for v in params.get(pid).values:
+            assert v.source and v.instrument and v.status in ("P", "S2", "S1", "D", "UNCONFIRMED"), pid
+    assert params.lookup("late_fee_rate_jp", dt.date(2025, 3, 1)).status == "UNCONFIRMED"
+    # every JP cap from 2015 to 2026, changing in March from 2016
+    caps = [params.value("jp_wage_cap", dt.date(y, 3, 1)) for y in range(2016, 2027)]
+    assert len(set(caps)) == 11 and params.value("jp_wage_cap", dt.date(2026, 2, 1)) == D("10547400")
