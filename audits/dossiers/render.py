@@ -1,0 +1,681 @@
+"""Render a run's dossiers: law-enforcement dossiers per case and the provincial report.
+
+HTML comes from Jinja2 templates in this package (autoescaped), with the stylesheet inlined, so
+each file stands alone; the PDF is WeasyPrint's rendering of the same HTML string. Nothing here
+reads the clock: the date on every document is the run's `as_of`, and every collection is
+iterated in a fixed order, so the same store content gives byte-identical HTML.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections import defaultdict
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Callable, Iterable
+
+import yaml
+from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup
+
+from audits.model import CATEGORIES, STEP_ORDER
+from . import fmt
+from .data import RunData, category_rank, dec, finding_sort_key, load_run
+from .regions import REGENCIES, regency_name, regency_short
+
+HERE = Path(__file__).resolve().parent
+
+# Which step goes to whom, and where its dossier is written (under out_dir/dossiers/).
+ADDRESSEE_DIR = {"skk": "kejaksaan", "pidana": "kepolisian"}
+GENERIC_KIND = "kasus"  # a case rendered on request (all_cases) without an skk/pidana step
+KIND_DIR = {"skk": "kejaksaan", "pidana": "kepolisian", GENERIC_KIND: "kasus"}
+KIND_SUFFIX = {"skk": "SKK", "pidana": "PID", GENERIC_KIND: "KSS"}
+# The finding categories each kind of dossier is about (marked in the findings table).
+KIND_FOCUS = {
+    "skk": ("TUNGGAKAN", "TELAT-BAYAR"),
+    "pidana": ("IURAN-PEKERJA-TIDAK-DISETOR",),
+    GENERIC_KIND: tuple(CATEGORIES),
+}
+# The keys of evidence rows (audits/model.py); rows are completed with None so templates never
+# meet a missing key whatever the producing rule wrote.
+WORKER_KEYS = ("nik", "name", "period", "wage", "reported_wage", "bpjs_deduction", "source")
+PAYMENT_KEYS = ("period", "amount", "paid_on", "reference", "source")
+CONTRACT_KEYS = ("contract_id", "title", "owner", "funding", "ppk", "value", "current_value", "spk_date", "start_date",
+                 "registered_on", "contribution_paid", "source")
+COMPUTATION_KEYS = ("period", "program", "base", "rate", "due", "paid", "outstanding", "months_late", "fee", "note")
+
+
+def _complete(row: dict, keys) -> dict:
+    out = {k: None for k in keys}
+    out.update(row)
+    return out
+# IURAN-PEKERJA-TIDAK-DISETOR is the part of the unpaid principal (TUNGGAKAN / PWBD) that was
+# deducted from wages: it is shown, but never added to a total a second time.
+NOT_ADDED = {"IURAN-PEKERJA-TIDAK-DISETOR"}
+
+
+# ---------------------------------------------------------------------------------------------
+# Jinja environment
+
+
+@lru_cache(maxsize=None)
+def _css() -> str:
+    return (HERE / "templates" / "style.css").read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=None)
+def legal_texts() -> dict:
+    with open(HERE / "legal_texts.yaml", encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    for ref in [r for refs in data["steps"].values() for r in refs] + [r for refs in data["categories"].values() for r in refs]:
+        if ref not in data["texts"]:
+            raise ValueError(f"legal_texts.yaml: {ref} is referred to but not defined")
+    return data
+
+
+def _page_css(lang: str) -> Markup:
+    """@page footer text per language. Inside <style> nothing is unescaped by the browser, so the
+    text goes in as CSS strings built only from our own labels (checked: no quote/backslash)."""
+    page, of = fmt.label("page", lang), fmt.label("of", lang)
+    for word in (page, of):
+        if re.search(r'["\\<>]', word):
+            raise ValueError(f"label not usable in CSS: {word!r}")
+    return Markup(
+        "@page { @bottom-right { content: \"%s \" counter(page) \" %s \" counter(pages); "
+        "font-family: \"Liberation Sans\", Arial, sans-serif; font-size: 7.5pt; color: #555; } }" % (page, of)
+    )
+
+
+@lru_cache(maxsize=None)
+def make_env(lang: str = "id") -> Environment:
+    if lang not in fmt.LANGS:
+        raise ValueError(f"lang must be one of {fmt.LANGS}, not {lang!r}")
+    env = Environment(
+        loader=PackageLoader("audits.dossiers", "templates"),
+        autoescape=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        rupiah=fmt.rupiah,
+        rupiah_exact=lambda v: fmt.rupiah_exact(v, lang),
+        date=lambda v: fmt.date_text(v, lang),
+        period=lambda v: fmt.period_text(v, lang),
+        pct=lambda v: fmt.percent(v, lang),
+        num=lambda v: fmt.number(v, lang),
+        nik=fmt.nik_text,
+        mask_nik=fmt.mask_nik,
+        npwp=fmt.npwp_text,
+        npwp_masked=lambda v: fmt.npwp_text(v, mask_personal=True),
+        regency=lambda v: regency_name(v, lang),
+    )
+    env.globals.update(
+        t=lambda key: fmt.label(key, lang),
+        lang=lang,
+        css=Markup(_css()),
+        page_css=_page_css(lang),
+        cat_name=lambda c: fmt.label(f"cat.{c}", lang) if fmt.has_label(f"cat.{c}") else c,
+        step_name=lambda s: fmt.label(f"step.{s}", lang) if fmt.has_label(f"step.{s}") else s,
+        action_name=lambda s: fmt.label(f"action.{s}", lang) if fmt.has_label(f"action.{s}") else s,
+        funding_name=lambda s: fmt.label(f"funding.{s}", lang) if fmt.has_label(f"funding.{s}") else (s or "–"),
+    )
+    return env
+
+
+def render_template(name: str, lang: str, **context) -> str:
+    return make_env(lang).get_template(name).render(**context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Small helpers
+
+
+def case_number(run_id: str, employer_id: str, year: int) -> str:
+    """Deterministic case number: PATUH/<year of as_of>/<8 hex of sha256(run_id|employer_id)>."""
+    h = hashlib.sha256(f"{run_id}|{employer_id}".encode()).hexdigest()[:8].upper()
+    return f"PATUH/{year}/{h}"
+
+
+def safe_segment(text: str) -> str:
+    """An employer id as one path segment: letters, digits, `.`, `_`, `-`; anything else `_`."""
+    seg = re.sub(r"[^A-Za-z0-9._-]", "_", text).strip(".")
+    return seg or "_"
+
+
+def _legal_entry(ref: str, lang: str) -> dict:
+    t = legal_texts()["texts"][ref]
+    return {"ref": ref, "instrument": t["instrument"], "article": t["article"], "kind": t["kind"], "status": t["status"],
+            "source": t["source"], "text": t["text"][lang], "cite": f"{t['instrument']} {t['article']}"}
+
+
+def _sum(values: Iterable) -> Decimal:
+    return sum((dec(v) for v in values if v not in (None, "")), Decimal(0))
+
+
+def _value_text(value, lang: str) -> str:
+    """A parameter value for the provenance table: scalars as numbers, structures as compact JSON."""
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
+    d = fmt.to_decimal(value)
+    if d is not None:
+        return fmt.number(d, lang)
+    return "–" if value in (None, "") else str(value)
+
+
+def _parameters(findings: list[dict], lang: str) -> list[dict]:
+    seen = {}
+    for f in findings:
+        for p in (f.get("trace") or {}).get("parameters") or []:
+            if not isinstance(p, dict):
+                continue
+            key = json.dumps(p, sort_keys=True, default=str)
+            if key in seen:
+                seen[key]["findings"].add(f["finding_id"])
+                continue
+            seen[key] = dict(p, value_text=_value_text(p.get("value"), lang), findings={f["finding_id"]})
+    out = sorted(seen.values(), key=lambda p: (str(p.get("id") or ""), str(p.get("key") or ""), str(p.get("valid_from") or ""),
+                                                json.dumps(p.get("value"), sort_keys=True, default=str)))
+    for p in out:
+        p["findings"] = sorted(p["findings"])
+    return out
+
+
+def _rules(findings: list[dict]) -> list[dict]:
+    rules = {}
+    for f in findings:
+        tr = f.get("trace") or {}
+        rules.setdefault((f["rule_id"], str(tr.get("revision") or "")), 0)
+        rules[(f["rule_id"], str(tr.get("revision") or ""))] += 1
+    return [{"rule_id": r, "revision": rev, "count": n} for (r, rev), n in sorted(rules.items())]
+
+
+def _flat_trace(trace, prefix="") -> list[tuple[str, str]]:
+    """A case trace (any JSON) as sorted `key: value` lines for the annex."""
+    out = []
+    if isinstance(trace, dict):
+        for k in sorted(trace, key=str):
+            v = trace[k]
+            if isinstance(v, dict) and v:
+                out += _flat_trace(v, f"{prefix}{k}.")
+            else:
+                out.append((f"{prefix}{k}", v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, sort_keys=True)))
+    elif trace not in (None, "", [], {}):
+        out.append((prefix.rstrip(".") or "trace", json.dumps(trace, ensure_ascii=False, sort_keys=True)))
+    return out
+
+
+def _employer_view(emp: dict | None, employer_id: str, lang: str) -> dict:
+    emp = emp or {"employer_id": employer_id, "name": employer_id}
+    return {
+        "employer_id": employer_id,
+        "name": emp.get("name") or employer_id,
+        "npwp": emp.get("npwp"),
+        "nib": emp.get("nib"),
+        "npp": emp.get("npp"),
+        "registered_on": emp.get("registered_on"),
+        "scale": emp.get("scale"),
+        "sector": emp.get("sector"),
+        "jkk_risk_group": emp.get("jkk_risk_group"),
+        "programs": (emp.get("programs") or "").replace(";", ", "),
+        "address": emp.get("address"),
+        "regency_code": emp.get("regency_code"),
+        "regency": regency_name(emp.get("regency_code"), lang),
+        "source": _source(emp),
+    }
+
+
+def _source(row: dict | None) -> str:
+    if not row or not row.get("src_file"):
+        return "–"
+    sheet = f" sheet {row['src_sheet']}" if row.get("src_sheet") else ""
+    return f"{row['src_file']}{sheet} row {row['src_row']}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The law-enforcement dossier
+
+
+def _addressee(kind: str, regency_code: str | None, lang: str) -> list[str]:
+    short = regency_short(regency_code)
+    if kind == "skk":
+        return [fmt.label("addr.skk.1", lang).format(kejari=short), fmt.label("addr.skk.2", lang),
+                fmt.label("addr.skk.3", lang).format(kejari=short)]
+    if kind == "pidana":
+        return [fmt.label(f"addr.pidana.{i}", lang) for i in (1, 2, 3, 4)]
+    return [fmt.label(f"addr.kasus.{i}", lang) for i in (1, 2, 3)]
+
+
+def _sheet(f: dict, number: int) -> dict | None:
+    rows = (f.get("evidence") or {}).get("computation") or []
+    rows = [_complete(r, COMPUTATION_KEYS) for r in rows if isinstance(r, dict)]
+    if not rows:
+        return None
+    cols = ["period", "program", "base", "rate", "due", "paid", "outstanding", "months_late", "fee", "note"]
+    present = [c for c in cols if any(r.get(c) not in (None, "") for r in rows)]
+    # A month shared by every row is already in the sheet's heading.
+    periods = {r.get("period") for r in rows}
+    if "period" in present and len(periods) == 1 and f.get("period") in periods:
+        present.remove("period")
+    # Notes: one shared note goes under the table; long notes get a line of their own under
+    # their row; short ones stay a column.
+    notes = [str(r.get("note") or "") for r in rows]
+    common_note, row_notes = None, False
+    if "note" in present:
+        if len(set(notes)) == 1:
+            common_note = notes[0]
+            present.remove("note")
+        elif max(len(n) for n in notes) > 28:
+            row_notes = True
+            present.remove("note")
+    totals = {c: _sum(r.get(c) for r in rows) for c in ("due", "paid", "outstanding", "fee") if c in present}
+    return {"number": number, "finding": f, "rows": rows, "cols": present, "totals": totals,
+            "common_note": common_note, "row_notes": row_notes}
+
+
+def dossier_context(data: RunData, case: dict, kind: str, lang: str) -> dict:
+    eid = case["employer_id"]
+    emp = data.employers.get(eid)
+    employer = _employer_view(emp, eid, lang)
+    findings = sorted(data.findings_of(eid), key=finding_sort_key)
+    focus = set(KIND_FOCUS[kind])
+
+    sheets, sheet_of = [], {}
+    for f in findings:
+        sh = _sheet(f, len(sheets) + 1)
+        if sh:
+            sheets.append(sh)
+            sheet_of[f["finding_id"]] = sh["number"]
+
+    frows = []
+    for i, f in enumerate(findings, 1):
+        frows.append(dict(f, no=i, focus=f["category"] in focus, sheet=sheet_of.get(f["finding_id"]),
+                          subject=f.get("contract_id") or f.get("period") or f.get("subject_id")))
+
+    by_cat = defaultdict(lambda: {"count": 0, "amount": Decimal(0), "late_fee": Decimal(0), "periods": set()})
+    for f in findings:
+        b = by_cat[f["category"]]
+        b["count"] += 1
+        b["amount"] += dec(f.get("amount"))
+        b["late_fee"] += dec(f.get("late_fee"))
+        if f.get("period"):
+            b["periods"].add(f["period"])
+    cats = [{"category": c, **{k: (sorted(v) if k == "periods" else v) for k, v in by_cat[c].items()}}
+            for c in sorted(by_cat, key=lambda c: (category_rank(c), c))]
+    total_amount = sum((c["amount"] for c in cats if c["category"] not in NOT_ADDED), Decimal(0))
+    total_fee = sum((c["late_fee"] for c in cats), Decimal(0))
+
+    focus_findings = [f for f in findings if f["category"] in focus]
+    claim = {
+        "amount": _sum(f.get("amount") for f in focus_findings),
+        "late_fee": _sum(f.get("late_fee") for f in focus_findings),
+        "periods": sorted({f["period"] for f in focus_findings if f.get("period")}),
+        "count": len(focus_findings),
+    }
+    claim["total"] = claim["amount"] + claim["late_fee"]
+
+    # Evidence, deduplicated and sorted.
+    workers, seen = [], set()
+    for f in findings:
+        for w in (f.get("evidence") or {}).get("workers") or []:
+            key = (f["finding_id"], w.get("nik"), w.get("period"), w.get("source"))
+            if key in seen:
+                continue
+            seen.add(key)
+            workers.append(dict(_complete(w, WORKER_KEYS), category=f["category"], finding_id=f["finding_id"], focus=f["category"] in focus))
+    workers.sort(key=lambda w: (w.get("name") or "", w.get("nik") or "", w.get("period") or "", w.get("source") or ""))
+    has_deduction = any(w.get("bpjs_deduction") not in (None, "") for w in workers)
+    # Workers are shown per finding (focus findings first), so each table says what they prove.
+    worker_groups = []
+    for f in sorted(findings, key=lambda f: (f["category"] not in focus,) + finding_sort_key(f)):
+        ws = [w for w in workers if w["finding_id"] == f["finding_id"]]
+        if ws:
+            worker_groups.append({"finding": f, "workers": ws, "focus": f["category"] in focus,
+                                  "deduction": any(w.get("bpjs_deduction") not in (None, "") for w in ws),
+                                  "deductions": _sum(w.get("bpjs_deduction") for w in ws),
+                                  "wages": _sum(w.get("wage") for w in ws)})
+    distinct_workers = len({w.get("nik") for w in workers if w["focus"]}) if kind != GENERIC_KIND else len({w.get("nik") for w in workers})
+    deductions = _sum(w.get("bpjs_deduction") for w in workers if w["focus"])
+
+    payments, seen = [], set()
+    for f in findings:
+        for p in (f.get("evidence") or {}).get("payments") or []:
+            key = json.dumps(p, sort_keys=True, default=str)
+            if key not in seen:
+                seen.add(key)
+                payments.append(_complete(p, PAYMENT_KEYS))
+    payments.sort(key=lambda p: (p.get("period") or "", p.get("paid_on") or "", p.get("reference") or "", p.get("source") or ""))
+
+    contracts, seen = [], {}
+    for f in findings:
+        for c in (f.get("evidence") or {}).get("contracts") or []:
+            cid = c.get("contract_id")
+            if cid in seen:
+                seen[cid]["categories"].add(f["category"])
+                continue
+            row = dict(_complete(c, CONTRACT_KEYS), categories={f["category"]})
+            seen[cid] = row
+            contracts.append(row)
+    for c in contracts:
+        c["categories"] = sorted(c["categories"], key=lambda k: (category_rank(k), k))
+    contracts.sort(key=lambda c: str(c.get("contract_id")))
+
+    actions = [dict(a, source=_source(a)) for a in data.actions.get(eid, [])]
+
+    refs = []
+    for st in case["steps"]:
+        refs += legal_texts()["steps"].get(st, [])
+    for c in cats:
+        refs += legal_texts()["categories"].get(c["category"], [])
+    legal = [_legal_entry(r, lang) for r in dict.fromkeys(refs)]
+    cite = {r["ref"]: r["cite"] for r in legal}
+    steps = [{"code": st, "this": st == kind, "basis": [cite[r] for r in legal_texts()["steps"].get(st, [])]} for st in case["steps"]]
+
+    number = case_number(data.run_id, eid, data.as_of.year)
+    return {
+        "kind": kind,
+        "doc_no": f"{number}/{KIND_SUFFIX[kind]}",
+        "case_no": number,
+        "date": data.as_of,
+        "addressee": _addressee(kind, employer["regency_code"], lang),
+        "employer": employer,
+        "case": case,
+        "steps": steps,
+        "categories": cats,
+        "total_amount": total_amount,
+        "total_late_fee": total_fee,
+        "not_added": sorted(NOT_ADDED & set(by_cat)),
+        "claim": claim,
+        "findings": frows,
+        "sheets": sheets,
+        "workers": workers,
+        "worker_groups": worker_groups,
+        "has_deduction": has_deduction,
+        "distinct_workers": distinct_workers,
+        "deductions": deductions,
+        "payments": payments,
+        "contracts": contracts,
+        "actions": actions,
+        "legal": legal,
+        "prov": _provenance(data, findings, lang, case),
+    }
+
+
+def _provenance(data: RunData, findings: list[dict], lang: str, case: dict | None = None) -> dict:
+    return {
+        "run_id": data.run_id,
+        "revision": data.run.get("ruleset_revision"),
+        "package_hash": data.run.get("package_hash"),
+        "as_of": data.as_of,
+        "period_from": data.run.get("period_from"),
+        "period_to": data.run.get("period_to"),
+        "package_name": data.imp.get("name"),
+        "package_source": data.imp.get("source"),
+        "files": data.files,
+        "parameters": _parameters(findings, lang),
+        "rules": _rules(findings),
+        "case_trace": _flat_trace(case.get("trace")) if case else [],
+        "case_totals": (case.get("total_amount"), case.get("total_late_fee")) if case else None,
+    }
+
+
+def render_dossier_html(data: RunData, case: dict, kind: str, lang: str = "id") -> str:
+    ctx = dossier_context(data, case, kind, lang)
+    return render_template("dossier.html", lang, d=ctx)
+
+
+# ---------------------------------------------------------------------------------------------
+# The provincial-government report
+
+
+def _param_value(f: dict, ids: tuple[str, ...]):
+    for p in (f.get("trace") or {}).get("parameters") or []:
+        if isinstance(p, dict) and p.get("id") in ids:
+            return p
+    return None
+
+
+def report_context(data: RunData, lang: str) -> dict:
+    findings = data.findings
+    emp = data.employers
+
+    def regency_of(f):
+        return (emp.get(f.get("employer_id")) or {}).get("regency_code")
+
+    by_cat = []
+    for c in sorted({f["category"] for f in findings} | set(CATEGORIES), key=lambda c: (category_rank(c), c)):
+        fs = [f for f in findings if f["category"] == c]
+        by_cat.append({"category": c, "count": len(fs), "employers": len({f.get("employer_id") for f in fs}),
+                       "amount": _sum(f.get("amount") for f in fs), "late_fee": _sum(f.get("late_fee") for f in fs),
+                       "not_added": c in NOT_ADDED})
+    added = [f for f in findings if f["category"] not in NOT_ADDED]
+    totals = {"count": len(findings), "employers": len({f.get("employer_id") for f in findings}),
+              "amount": _sum(f.get("amount") for f in added), "late_fee": _sum(f.get("late_fee") for f in findings)}
+
+    codes = sorted(set(REGENCIES) | {regency_of(f) or "" for f in findings} - {""})
+    by_reg = []
+    for code in codes:
+        fs = [f for f in findings if regency_of(f) == code]
+        fa = [f for f in fs if f["category"] not in NOT_ADDED]
+        by_reg.append({"code": code, "count": len(fs), "employers": len({f.get("employer_id") for f in fs}),
+                       "amount": _sum(f.get("amount") for f in fa), "late_fee": _sum(f.get("late_fee") for f in fs),
+                       "pidana": len({c["employer_id"] for c in data.cases if "pidana" in c["steps"] and (emp.get(c["employer_id"]) or {}).get("regency_code") == code}),
+                       "skk": len({c["employer_id"] for c in data.cases if "skk" in c["steps"] and (emp.get(c["employer_id"]) or {}).get("regency_code") == code})})
+    unknown = [f for f in findings if not regency_of(f)]
+
+    steps_count = [{"step": st, "count": sum(1 for c in data.cases if st in c["steps"])} for st in STEP_ORDER]
+
+    tmp2t = []
+    for c in data.cases:
+        if "tmp2t" not in c["steps"]:
+            continue
+        e = _employer_view(emp.get(c["employer_id"]), c["employer_id"], lang)
+        fs = data.findings_of(c["employer_id"])
+        warn = [a for a in data.actions.get(c["employer_id"], []) if a["action"] in ("teguran-1", "teguran-2")]
+        tmp2t.append({"employer": e, "categories": c["category_list"], "steps": c["steps"],
+                      "amount": _sum(f.get("amount") for f in fs if f["category"] not in NOT_ADDED),
+                      "late_fee": _sum(f.get("late_fee") for f in fs), "last_warning": warn[-1] if warn else None})
+    tmp2t.sort(key=lambda x: (x["employer"]["regency_code"] or "", x["employer"]["name"], x["employer"]["employer_id"]))
+
+    groups = defaultdict(list)
+    for f in findings:
+        if not f["category"].startswith("JAKON-"):
+            continue
+        ev = ((f.get("evidence") or {}).get("contracts") or [{}])[0]
+        store = data.contracts.get(f.get("contract_id") or f.get("subject_id")) or {}
+        c = {**{k: store.get(k) for k in ("contract_id", "title", "owner", "funding", "ppk", "value", "spk_date", "start_date", "regency_code")},
+             **{k: v for k, v in ev.items() if v not in (None, "")}}
+        c = _complete(c, CONTRACT_KEYS + ("regency_code",))
+        c["contract_id"] = c["contract_id"] or f.get("contract_id") or f.get("subject_id")
+        regs = data.registrations.get(c["contract_id"]) or []
+        e = emp.get(f.get("employer_id")) or {}
+        groups[(c.get("owner") or "–", c.get("funding") or "–")].append({
+            "contract": c, "finding": f, "contractor": e.get("name") or f.get("employer_id"),
+            "registered_on": c.get("registered_on") or (regs[-1]["registered_on"] if regs else None),
+            "contribution_paid": c.get("contribution_paid") if c.get("contribution_paid") not in (None, "") else (regs[-1]["contribution_paid"] if regs else None)})
+    jakon = []
+    for (owner, funding) in sorted(groups):
+        rows = sorted(groups[(owner, funding)], key=lambda r: (str(r["contract"].get("contract_id")), category_rank(r["finding"]["category"])))
+        jakon.append({"owner": owner, "funding": funding, "rows": rows, "amount": _sum(r["finding"].get("amount") for r in rows),
+                      "ppk": sorted({r["contract"].get("ppk") for r in rows if r["contract"].get("ppk")})})
+
+    umk = []
+    for f in findings:
+        if f["category"] != "UPAH-DI-BAWAH-UMK":
+            continue
+        e = emp.get(f.get("employer_id")) or {}
+        ws = (f.get("evidence") or {}).get("workers") or []
+        p = _param_value(f, ("umk", "ump"))
+        umk.append({"employer": e.get("name") or f.get("employer_id"), "employer_id": f.get("employer_id"), "regency_code": e.get("regency_code"),
+                    "period": f.get("period"), "workers": len({w.get("nik") for w in ws}) or None, "amount": f.get("amount"),
+                    "minimum": p.get("value") if p else None, "minimum_param": p, "finding_id": f["finding_id"]})
+    umk.sort(key=lambda r: (r["regency_code"] or "", r["employer"], r["period"] or ""))
+
+    return {
+        "doc_no": f"PATUH/{data.as_of.year}/{hashlib.sha256(data.run_id.encode()).hexdigest()[:8].upper()}/PEMPROV",
+        "date": data.as_of,
+        "employers_in_package": len(emp),
+        "cases": len(data.cases),
+        "by_cat": by_cat,
+        "totals": totals,
+        "by_reg": by_reg,
+        "unknown_regency": len(unknown),
+        "steps_count": steps_count,
+        "tmp2t": tmp2t,
+        "tmp2t_legal": [_legal_entry(r, lang) for r in legal_texts()["steps"]["tmp2t"]],
+        "jakon": jakon,
+        "jakon_amount": _sum(g["amount"] for g in jakon),
+        "jakon_count": len({r["contract"]["contract_id"] for g in jakon for r in g["rows"]}),
+        "umk": umk,
+        "umk_workers": sum(r["workers"] or 0 for r in umk),
+        "umk_amount": _sum(r["amount"] for r in umk),
+        "prov": _provenance(data, findings, lang),
+    }
+
+
+def render_report_html(data: RunData, lang: str = "id") -> str:
+    return render_template("pemprov.html", lang, r=report_context(data, lang))
+
+
+# ---------------------------------------------------------------------------------------------
+# PDF and the whole run
+
+
+def html_to_pdf(html: str, target: Path) -> None:
+    """WeasyPrint rendering of the same HTML. The PDF identifier is derived from the HTML and no
+    creation time is written except the `dcterms.created` meta (the run's as_of), so a PDF is as
+    reproducible as the fonts allow; the manifest is what guarantees integrity."""
+    from weasyprint import HTML
+
+    ident = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
+    HTML(string=html, base_url=str(HERE)).write_pdf(str(target), pdf_identifier=ident)
+
+
+def dossier_jobs(data: RunData, steps_for_dossier=("skk", "pidana"), all_cases: bool = False) -> list[tuple[dict, str, str]]:
+    """(case, kind, relative path) of every dossier to write, in a fixed order."""
+    jobs, used = [], {}
+    wanted = [s for s in STEP_ORDER if s in set(steps_for_dossier) and s in ADDRESSEE_DIR]
+    for case in data.cases:
+        kinds = [s for s in wanted if s in case["steps"]]
+        if not kinds and all_cases:
+            kinds = [GENERIC_KIND]
+        seg = safe_segment(case["employer_id"])
+        if used.setdefault(seg, case["employer_id"]) != case["employer_id"]:
+            seg = f"{seg}-{hashlib.sha256(case['employer_id'].encode()).hexdigest()[:6]}"
+        for kind in kinds:
+            jobs.append((case, kind, f"dossiers/{KIND_DIR[kind]}/{seg}/dossier"))
+    return jobs
+
+
+def _pdf_workers(n_jobs: int) -> int:
+    """Processes for PDF rendering: PATUH_PDF_WORKERS if set, else one per CPU (at most 4)."""
+    env = os.environ.get("PATUH_PDF_WORKERS")
+    if env:
+        try:
+            return max(1, min(int(env), n_jobs))
+        except ValueError:
+            pass
+    return max(1, min(os.cpu_count() or 1, 4, n_jobs))
+
+
+def _pdfs_in_workers(jobs: list[tuple[str, Path, Path]], workers: int, on_done: Callable[[str], None]) -> None:
+    """Render (rel, html_path, pdf_path) jobs in `workers` subprocesses (audits.dossiers.pdf_worker)."""
+    import selectors
+    import subprocess
+    import sys
+
+    by_pdf = {str(pdf): rel for rel, _, pdf in jobs}
+    # The workers import this package from wherever the caller did.
+    root = str(HERE.parent.parent)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([root] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    procs = []
+    for i in range(workers):
+        chunk = [[str(h), str(p)] for _, h, p in jobs[i::workers]]
+        if not chunk:
+            continue
+        proc = subprocess.Popen([sys.executable, "-m", "audits.dossiers.pdf_worker"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", env=env)
+        proc.stdin.write(json.dumps(chunk))
+        proc.stdin.close()
+        procs.append(proc)
+    sel = selectors.DefaultSelector()
+    errors = {p.pid: [] for p in procs}
+    for p in procs:
+        sel.register(p.stdout, selectors.EVENT_READ, (p, "out"))
+        sel.register(p.stderr, selectors.EVENT_READ, (p, "err"))
+    open_streams = 2 * len(procs)
+    while open_streams:
+        for key, _ in sel.select():
+            proc, kind = key.data
+            line = key.fileobj.readline()
+            if not line:
+                sel.unregister(key.fileobj)
+                open_streams -= 1
+            elif kind == "out":
+                on_done(by_pdf.get(line.strip(), line.strip()))
+            else:
+                errors[proc.pid].append(line)
+    failed = [(p, "".join(errors[p.pid][-20:])) for p in procs if p.wait() != 0]
+    if failed:
+        raise RuntimeError("PDF rendering failed:\n" + "\n".join(err for _, err in failed))
+
+
+def render_all(engine, run_id: str, out_dir: Path, lang: str = "id", pdf: bool = True,
+               steps_for_dossier=("skk", "pidana"), all_cases: bool = False,
+               progress: Callable[[int, int, str], None] | None = None) -> list[Path]:
+    """Write the dossiers of run `run_id` under `out_dir` and return the paths written, in order.
+
+    - dossiers/kejaksaan/<employer>/dossier.html|.pdf for each case with an `skk` step,
+    - dossiers/kepolisian/<employer>/dossier.html|.pdf for each case with a `pidana` step,
+    - dossiers/kasus/<employer>/dossier.html|.pdf for other cases when all_cases=True,
+    - dossiers/pemprov/laporan.html|.pdf, one per run.
+    `progress(done, total, relative_path)` is called once per document when it is complete.
+    PDFs are rendered in a few worker processes (PATUH_PDF_WORKERS=1 renders them in-process);
+    the returned list is in the same fixed order either way.
+    """
+    out_dir = Path(out_dir)
+    data = load_run(engine, run_id)
+    docs = [(rel, render_dossier_html(data, case, kind, lang)) for case, kind, rel in dossier_jobs(data, steps_for_dossier, all_cases)]
+    docs.append(("dossiers/pemprov/laporan", render_report_html(data, lang)))
+    total = len(docs)
+    written: list[Path] = []
+    pdf_jobs: list[tuple[str, str, Path]] = []
+    done = 0
+    for rel, html in docs:
+        base = out_dir / rel
+        base.parent.mkdir(parents=True, exist_ok=True)
+        html_path = base.with_suffix(".html")
+        html_path.write_bytes(html.encode("utf-8"))
+        written.append(html_path)
+        if pdf:
+            written.append(base.with_suffix(".pdf"))
+            pdf_jobs.append((rel, html, base.with_suffix(".pdf")))
+        elif progress:
+            done += 1
+            progress(done, total, rel)
+    if not pdf_jobs:
+        return written
+
+    workers = _pdf_workers(len(pdf_jobs))
+    if os.name != "posix":  # the worker pipes are watched with selectors
+        workers = 1
+    if workers == 1:
+        for rel, html, target in pdf_jobs:
+            html_to_pdf(html, target)
+            done += 1
+            if progress:
+                progress(done, total, rel)
+        return written
+
+    def on_done(rel: str) -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, total, rel)
+
+    _pdfs_in_workers([(rel, target.with_suffix(".html"), target) for rel, _, target in pdf_jobs], workers, on_done)
+    return written
