@@ -37,21 +37,27 @@ def case_facts(findings: list[Finding], history: dict[str, list[dict]], as_of: d
     by_employer: dict[str, list[Finding]] = defaultdict(list)
     for f in findings:
         by_employer[f.employer_id].append(f)
-    use = params.lookup("warning_period_working_days", as_of)
-    days = int(use.value)
     facts = []
     for emp_id in sorted(by_employer):
         fs = by_employer[emp_id]
-        actions = history.get(emp_id, [])
+        # a letter dated after as_of did not exist at as_of
+        actions = [a for a in history.get(emp_id, []) if a["issued_on"] <= as_of]
         issued = sorted({a["action"] for a in actions})
+        uses = []
 
         def last(action):
             dates = [a["issued_on"] for a in actions if a["action"] == action]
-            return max(dates) if dates else None
+            return max(dates) if dates else None  # a re-issued warning restarts its period
+
+        def period_end(issued_on):
+            if issued_on is None:
+                return None
+            use = params.lookup("warning_period_working_days", issued_on)  # the law when it was issued
+            uses.append(use)
+            return add_working_days(issued_on, int(use.value))
 
         t1, t2 = last("teguran-1"), last("teguran-2")
-        t1_until = add_working_days(t1, days) if t1 else None
-        t2_until = add_working_days(t2, days) if t2 else None
+        t1_until, t2_until = period_end(t1), period_end(t2)
         fact = {
             "id": f"case:{emp_id}",
             "type": "case",
@@ -72,7 +78,7 @@ def case_facts(findings: list[Finding], history: dict[str, list[dict]], as_of: d
             "deductions_unremitted": any(f.category == "IURAN-PEKERJA-TIDAK-DISETOR" for f in fs),
             "total_amount": sum((f.amount for f in fs), ZERO),
             "total_late_fee": sum((f.late_fee or ZERO for f in fs), ZERO),
-            "_warning_period": use,
+            "_parameters": uses,
         }
         facts.append(fact)
     return facts
@@ -108,7 +114,7 @@ def build_cases(facts: list[dict], evaluator: Evaluator) -> list[Case]:
                            for k, v in fact.items() if k in (
                                "warning_issued", "teguran1_over", "teguran1_until", "teguran2_issued",
                                "teguran2_over", "teguran2_until", "arrears_open", "deductions_unremitted")},
-                "parameters": [fact["_warning_period"].as_dict()],
+                "parameters": [u.as_dict() for u in fact["_parameters"]],
             },
         ))
     return cases

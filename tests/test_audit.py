@@ -121,3 +121,38 @@ def test_audit_bad_arguments_are_clear(db_url, tmp_path):
                                     str(tmp_path), "--db", db_url])
     assert res.exit_code == 1 and "nothing was imported" in res.output and "Traceback" not in res.output
     assert "is not a plain number" in res.output
+
+
+def _variant(tmp_path, **appends) -> Path:
+    """A copy of the mini package with rows appended to some of its CSV files."""
+    import shutil
+
+    pkg = tmp_path / "variant"
+    shutil.copytree(MINI, pkg)
+    for table, lines in appends.items():
+        with (pkg / f"{table}.csv").open("a", encoding="utf-8") as fh:
+            fh.write("".join(line + "\n" for line in lines))
+    return pkg
+
+
+def test_edge_readings_match_the_oracle(db_url, params, tmp_path):
+    """Readings documented in docs/interpretations.md, checked against the oracle."""
+    pkg = _variant(
+        tmp_path,
+        # a registered small firm without JHT and without payroll in the audited months: PDS-PROGRAM, amount 0
+        employers=["E003,CV Tanpa Gaji,,,NPP0003,2021-05-01,kecil,jasa,1,JKK;JKM,6172,"],
+        # a letter dated after as_of did not exist yet: E002 keeps waiting on its teguran-1 … not escalate
+        enforcement_actions=["E002,teguran-2,2025-12-01,B/999/2025"],
+    )
+    _, result = audit(db_url, pkg)
+    expected = audit_package(pkg, params)
+    assert key(result.findings) == key(expected.findings)
+    program = [f for f in result.findings if f.category == "PDS-PROGRAM" and f.employer_id == "E003"]
+    assert len(program) == 1 and program[0].amount == 0
+    cases = {c.employer_id: c for c in result.cases}
+    assert cases["E002"].next_steps == [s for s in expected_steps(expected, "E002")]
+    assert "teguran-2" in cases["E002"].next_steps  # the December letter is ignored at as_of 2025-06-30
+
+
+def expected_steps(expected, employer_id):
+    return next(c.next_steps for c in expected.cases if c.employer_id == employer_id)

@@ -25,7 +25,9 @@ def employer_facts(sc: Scope, month_facts: list[dict]) -> list[dict]:
             t["months"].append(f["period"])
     on = period_start(sc.period_from)
     facts = []
-    for emp_id in sorted(totals):
+    # every employer of the package: a registration that lacks a mandatory programme is a finding
+    # even in months without payroll (amount 0); PWBD itself needs payroll rows (its rule says so)
+    for emp_id in sorted(employers):
         emp, t = employers[emp_id], totals[emp_id]
         mandatory = list(sc.lookup("mandatory_programs", on, emp["scale"]).value)
         programs = [p for p in PROGRAMS if p in (emp["programs"] or "").split(";")]
@@ -48,8 +50,8 @@ def employer_facts(sc: Scope, month_facts: list[dict]) -> list[dict]:
             "missing_program_count": len(missing),
             "payroll_rows": t["rows"],
             "months": len(t["months"]),
-            "first_period": min(t["months"]),
-            "last_period": max(t["months"]),
+            "first_period": min(t["months"], default=sc.period_from),
+            "last_period": max(t["months"], default=sc.period_to),
             "wage_total": t["wage"],
             "jp_base_total": t["jp"],
         })
