@@ -157,14 +157,27 @@ def _sum(values: Iterable) -> Decimal:
     return sum((dec(v) for v in values if v not in (None, "")), Decimal(0))
 
 
-def _value_text(value, lang: str) -> str:
-    """A parameter value for the provenance table: scalars as numbers, structures as compact JSON."""
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))
-    d = fmt.to_decimal(value)
-    if d is not None:
-        return fmt.number(d, lang)
-    return "–" if value in (None, "") else str(value)
+def _value_lines(value, lang: str) -> list[str]:
+    """A parameter value for the provenance table: a number, or one line per entry of a map
+    (`3: 0,0089`) or of a list of maps (`upto: 100.000.000 · jkk: 0,0021 · jkm: 0,0003`)."""
+    def scalar(v) -> str:
+        d = fmt.to_decimal(v) if not isinstance(v, str) or re.fullmatch(r"-?\d+(\.\d+)?", v.strip()) else None
+        if d is not None:
+            return fmt.number(d, lang)
+        return "–" if v in (None, "") else str(v)
+
+    if isinstance(value, dict):
+        return [f"{k}: {scalar(value[k]) if not isinstance(value[k], (dict, list)) else json.dumps(value[k], sort_keys=True)}"
+                for k in sorted(value, key=str)]
+    if isinstance(value, list):
+        lines = []
+        for item in value:
+            if isinstance(item, dict):
+                lines.append(" · ".join(f"{k}: {scalar(item[k])}" for k in sorted(item, key=str)))
+            else:
+                lines.append(scalar(item))
+        return lines or ["–"]
+    return [scalar(value)]
 
 
 def _parameters(findings: list[dict], lang: str) -> list[dict]:
@@ -177,7 +190,7 @@ def _parameters(findings: list[dict], lang: str) -> list[dict]:
             if key in seen:
                 seen[key]["findings"].add(f["finding_id"])
                 continue
-            seen[key] = dict(p, value_text=_value_text(p.get("value"), lang), findings={f["finding_id"]})
+            seen[key] = dict(p, value_lines=_value_lines(p.get("value"), lang), findings={f["finding_id"]})
     out = sorted(seen.values(), key=lambda p: (str(p.get("id") or ""), str(p.get("key") or ""), str(p.get("valid_from") or ""),
                                                 json.dumps(p.get("value"), sort_keys=True, default=str)))
     for p in out:
