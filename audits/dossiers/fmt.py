@@ -111,6 +111,9 @@ def period_text(value, lang: str = "id") -> str:
     """`2025-03` -> `Maret 2025`."""
     if not value:
         return DASH
+    if ".." in str(value):  # a range of months, `2025-01..2025-09`
+        a, b = str(value).split("..", 1)
+        return f"{period_text(a, lang)} – {period_text(b, lang)}"
     m = re.fullmatch(r"(\d{4})-(\d{2})", str(value))
     if not m:
         return str(value)

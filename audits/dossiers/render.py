@@ -41,10 +41,10 @@ KIND_FOCUS = {
 }
 # The keys of evidence rows (audits/model.py); rows are completed with None so templates never
 # meet a missing key whatever the producing rule wrote.
-WORKER_KEYS = ("nik", "name", "period", "wage", "reported_wage", "bpjs_deduction", "source")
+WORKER_KEYS = ("nik", "name", "period", "wage", "reported_wage", "bpjs_deduction", "source", "from_payroll")
 PAYMENT_KEYS = ("period", "amount", "paid_on", "reference", "source")
 CONTRACT_KEYS = ("contract_id", "title", "owner", "funding", "ppk", "value", "current_value", "spk_date", "start_date",
-                 "registered_on", "contribution_paid", "source")
+                 "end_date", "registered_on", "registration_no", "contribution_paid", "source")
 COMPUTATION_KEYS = ("period", "program", "base", "rate", "due", "paid", "outstanding", "months_late", "fee", "note")
 
 
@@ -123,6 +123,7 @@ def make_env(lang: str = "id") -> Environment:
         step_name=lambda s: fmt.label(f"step.{s}", lang) if fmt.has_label(f"step.{s}") else s,
         action_name=lambda s: fmt.label(f"action.{s}", lang) if fmt.has_label(f"action.{s}") else s,
         funding_name=lambda s: fmt.label(f"funding.{s}", lang) if fmt.has_label(f"funding.{s}") else (s or "–"),
+        program_name=lambda p: fmt.label(f"program.{p.upper()}", lang) if p and fmt.has_label(f"program.{p.upper()}") else (p or "–"),
     )
     return env
 
@@ -208,13 +209,20 @@ def _rules(findings: list[dict]) -> list[dict]:
 
 
 def _flat_trace(trace, prefix="") -> list[tuple[str, str]]:
-    """A case trace (any JSON) as sorted `key: value` lines for the annex."""
+    """A case trace (any JSON) as sorted `key: value` lines for the annex; lists of words are
+    joined, `parameters` are left out (they go to the parameters table)."""
     out = []
     if isinstance(trace, dict):
         for k in sorted(trace, key=str):
             v = trace[k]
+            if not prefix and k == "parameters":
+                continue
             if isinstance(v, dict) and v:
                 out += _flat_trace(v, f"{prefix}{k}.")
+            elif isinstance(v, list) and all(isinstance(x, (str, int)) for x in v):
+                out.append((f"{prefix}{k}", ", ".join(str(x) for x in v) or "–"))
+            elif v is None:
+                out.append((f"{prefix}{k}", "–"))
             else:
                 out.append((f"{prefix}{k}", v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, sort_keys=True)))
     elif trace not in (None, "", [], {}):
@@ -263,20 +271,52 @@ def _addressee(kind: str, regency_code: str | None, lang: str) -> list[str]:
     return [fmt.label(f"addr.kasus.{i}", lang) for i in (1, 2, 3)]
 
 
-def _sheet(f: dict, number: int) -> dict | None:
-    rows = (f.get("evidence") or {}).get("computation") or []
-    rows = [_complete(r, COMPUTATION_KEYS) for r in rows if isinstance(r, dict)]
+# Computation rows that are not a programme's dues: the engine's own summary of the bill or
+# contract (`TAGIHAN`, `TOTAL`) and late-fee lines (`DENDA`). They are shown as such and never
+# summed together with the programme rows.
+SUMMARY_ROWS = {"TAGIHAN", "TOTAL", "JUMLAH"}
+FEE_ROWS = {"DENDA"}
+# Raw amounts in engine notes: 5+ digits, or 4 digits with sen; never a year or an ISO date.
+_NUM_IN_TEXT = re.compile(r"(?<![\d.,-])(\d{5,}|\d{4}(?=\.\d{2}))(?:\.(\d{2}))?(?![\d-])|(?<![\d.,])0\.00(?![\d])")
+
+
+def _note_text(note, lang: str) -> str:
+    """Engine notes carry raw numbers (`lapisan 100000000.00 – 500000000.00`): write them as amounts."""
+    def repl(m):
+        if m.group(1) is None:
+            return "0"
+        whole = fmt.number(m.group(1), lang)
+        return whole if not m.group(2) or m.group(2) == "00" else whole + ("," if lang != "en" else ".") + m.group(2)
+    return _NUM_IN_TEXT.sub(repl, str(note or ""))
+
+
+def _present(rows: list[dict], cols: list[str]) -> list[str]:
+    return [c for c in cols if any(r.get(c) not in (None, "") for r in rows)]
+
+
+def _sheet(f: dict, number: int, lang: str = "id") -> dict | None:
+    rows = [_complete(r, COMPUTATION_KEYS) for r in ((f.get("evidence") or {}).get("computation") or []) if isinstance(r, dict)]
     if not rows:
         return None
+    for r in rows:
+        r["note"] = _note_text(r.get("note"), lang)
+        r["program"] = str(r.get("program") or "")
+    dues_rows = [r for r in rows if r["program"].upper() not in SUMMARY_ROWS | FEE_ROWS]
+    summary_rows = [r for r in rows if r["program"].upper() in SUMMARY_ROWS]
+    fee_rows = [r for r in rows if r["program"].upper() in FEE_ROWS]
+
     cols = ["period", "program", "base", "rate", "due", "paid", "outstanding", "months_late", "fee", "note"]
-    present = [c for c in cols if any(r.get(c) not in (None, "") for r in rows)]
+    present = _present(dues_rows + summary_rows, cols)
     # A month shared by every row is already in the sheet's heading.
-    periods = {r.get("period") for r in rows}
-    if "period" in present and len(periods) == 1 and f.get("period") in periods:
+    periods = {r.get("period") or "" for r in rows}
+    if "period" in present and len(periods) == 1 and (f.get("period") in periods or not f.get("period")):
+        sheet_period = periods.pop()
         present.remove("period")
+    else:
+        sheet_period = None
     # Notes: one shared note goes under the table; long notes get a line of their own under
     # their row; short ones stay a column.
-    notes = [str(r.get("note") or "") for r in rows]
+    notes = [r["note"] for r in dues_rows + summary_rows]
     common_note, row_notes = None, False
     if "note" in present:
         if len(set(notes)) == 1:
@@ -285,8 +325,23 @@ def _sheet(f: dict, number: int) -> dict | None:
         elif max(len(n) for n in notes) > 28:
             row_notes = True
             present.remove("note")
-    totals = {c: _sum(r.get(c) for r in rows) for c in ("due", "paid", "outstanding", "fee") if c in present}
-    return {"number": number, "finding": f, "rows": rows, "cols": present, "totals": totals,
+    # Our own totals only where the engine gave none (its summary row is the total).
+    totals = {}
+    if not summary_rows:
+        totals = {c: _sum(r.get(c) for r in dues_rows) for c in ("due", "paid", "outstanding", "fee") if c in present}
+    fee_cols = [c for c in _present(fee_rows, ["period", "base", "months_late", "fee", "paid", "note"])
+                if not (c == "period" and sheet_period is not None)]
+    # IURAN-PEKERJA-TIDAK-DISETOR: principal = min(deducted from wages, unpaid) — show both.
+    derivation = None
+    if f["category"] == "IURAN-PEKERJA-TIDAK-DISETOR":
+        ws = (f.get("evidence") or {}).get("workers") or []
+        deducted = _sum(w.get("bpjs_deduction") for w in ws) if ws else None
+        unpaid = next((r.get("outstanding") for r in summary_rows if r.get("outstanding") not in (None, "")), None)
+        if deducted is not None or unpaid is not None:
+            derivation = {"deducted": deducted, "unpaid": unpaid}
+    return {"number": number, "finding": f, "rows": dues_rows, "cols": present, "totals": totals, "derivation": derivation,
+            "summary_rows": summary_rows, "fee_rows": fee_rows, "fee_cols": fee_cols,
+            "fee_total": _sum(r.get("fee") for r in fee_rows), "period": sheet_period,
             "common_note": common_note, "row_notes": row_notes}
 
 
@@ -299,14 +354,15 @@ def dossier_context(data: RunData, case: dict, kind: str, lang: str) -> dict:
 
     sheets, sheet_of = [], {}
     for f in findings:
-        sh = _sheet(f, len(sheets) + 1)
+        sh = _sheet(f, len(sheets) + 1, lang)
         if sh:
             sheets.append(sh)
             sheet_of[f["finding_id"]] = sh["number"]
 
     frows = []
     for i, f in enumerate(findings, 1):
-        frows.append(dict(f, no=i, focus=f["category"] in focus, sheet=sheet_of.get(f["finding_id"]),
+        message = ((f.get("trace") or {}).get("message_en") or f.get("message")) if lang == "en" else f.get("message")
+        frows.append(dict(f, message=message, no=i, focus=f["category"] in focus, sheet=sheet_of.get(f["finding_id"]),
                           subject=f.get("contract_id") or f.get("period") or f.get("subject_id")))
 
     by_cat = defaultdict(lambda: {"count": 0, "amount": Decimal(0), "late_fee": Decimal(0), "periods": set()})
@@ -348,6 +404,7 @@ def dossier_context(data: RunData, case: dict, kind: str, lang: str) -> dict:
         ws = [w for w in workers if w["finding_id"] == f["finding_id"]]
         if ws:
             worker_groups.append({"finding": f, "workers": ws, "focus": f["category"] in focus,
+                                  "from_payroll": any(w.get("from_payroll") for w in ws),
                                   "deduction": any(w.get("bpjs_deduction") not in (None, "") for w in ws),
                                   "deductions": _sum(w.get("bpjs_deduction") for w in ws),
                                   "wages": _sum(w.get("wage") for w in ws)})
@@ -418,7 +475,17 @@ def dossier_context(data: RunData, case: dict, kind: str, lang: str) -> dict:
     }
 
 
+def _run_parameters(data: RunData, regency_code: str | None) -> list[dict]:
+    """Parameters the run used when deriving facts (runs.parameters_json), as a pseudo-finding
+    for _parameters: those without a key, and keyed ones for the employer's regency only."""
+    ps = [p for p in data.run_parameters if p.get("key") in (None, "") or (regency_code and str(p.get("key")) == str(regency_code))]
+    return [{"finding_id": "run", "rule_id": "run", "trace": {"parameters": ps}}] if ps else []
+
+
 def _provenance(data: RunData, findings: list[dict], lang: str, case: dict | None = None) -> dict:
+    if case is not None:
+        regency = (data.employers.get(case["employer_id"]) or {}).get("regency_code")
+        findings = findings + _run_parameters(data, regency)
     return {
         "run_id": data.run_id,
         "revision": data.run.get("ruleset_revision"),
@@ -429,8 +496,9 @@ def _provenance(data: RunData, findings: list[dict], lang: str, case: dict | Non
         "package_name": data.imp.get("name"),
         "package_source": data.imp.get("source"),
         "files": data.files,
-        "parameters": _parameters(findings, lang),
-        "rules": _rules(findings),
+        "parameters": _parameters(findings + ([{"finding_id": "case", "rule_id": "case", "trace": case.get("trace")}]
+                                              if case and isinstance(case.get("trace"), dict) else []), lang),
+        "rules": _rules([f for f in findings if f["rule_id"] != "run"]),
         "case_trace": _flat_trace(case.get("trace")) if case else [],
         "case_totals": (case.get("total_amount"), case.get("total_late_fee")) if case else None,
     }
@@ -449,6 +517,22 @@ def _param_value(f: dict, ids: tuple[str, ...]):
     for p in (f.get("trace") or {}).get("parameters") or []:
         if isinstance(p, dict) and p.get("id") in ids:
             return p
+    return None
+
+
+def _minimum_wage_param(data: RunData, regency_code: str | None, period: str | None) -> dict | None:
+    """The UMK of the regency in force in the wage month (else the UMP) among the run's parameters."""
+    if not period:
+        return None
+    day = f"{period[:7]}-01"
+
+    def in_force(p):
+        return str(p.get("valid_from") or "") <= day and (not p.get("valid_until") or day <= str(p["valid_until"]))
+
+    for pid, key in (("umk", regency_code), ("ump", None)):
+        for p in data.run_parameters:
+            if p.get("id") == pid and (p.get("key") in (None, "") if key is None else str(p.get("key")) == str(key)) and in_force(p):
+                return p
     return None
 
 
@@ -522,10 +606,13 @@ def report_context(data: RunData, lang: str) -> dict:
             continue
         e = emp.get(f.get("employer_id")) or {}
         ws = (f.get("evidence") or {}).get("workers") or []
-        p = _param_value(f, ("umk", "ump"))
+        p = _param_value(f, ("umk", "ump")) or _minimum_wage_param(data, e.get("regency_code"), f.get("period"))
+        tr = f.get("trace") or {}
+        minimum = (tr.get("fields") or {}).get("minimum_wage") or (tr.get("evidence_fields") or {}).get("minimum_wage")
         umk.append({"employer": e.get("name") or f.get("employer_id"), "employer_id": f.get("employer_id"), "regency_code": e.get("regency_code"),
                     "period": f.get("period"), "workers": len({w.get("nik") for w in ws}) or None, "amount": f.get("amount"),
-                    "minimum": p.get("value") if p else None, "minimum_param": p, "finding_id": f["finding_id"]})
+                    "minimum": minimum if minimum not in (None, "") else (p.get("value") if p else None),
+                    "minimum_param": p, "finding_id": f["finding_id"]})
     umk.sort(key=lambda r: (r["regency_code"] or "", r["employer"], r["period"] or ""))
 
     return {
