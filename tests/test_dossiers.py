@@ -381,3 +381,62 @@ def test_legal_texts_are_complete_and_honest():
                    ("UU 24/2011", "Pasal 19 ayat (1)–(2)"), ("UU 24/2011", "Pasal 55"), ("UU 16/2004", "Pasal 30 ayat (2)")]:
         assert needed in instruments
     assert {"pp86-p5", "pp86-p6", "pp86-p7", "pp86-p8-9", "inpres-2-2021"} <= set(data["texts"])
+
+
+# --------------------------------------------------------------------------------------- engine shapes
+
+
+def test_sheet_with_bill_summary_and_fee_lines_is_not_summed_twice():
+    """The audit writes per-programme rows, a TAGIHAN row (the rounded bill) and DENDA rows (one per
+    late part): the bill row is the total, fee lines get their own table."""
+    from audits.dossiers.render import _sheet
+
+    comp = [
+        {"period": "2025-07", "program": "JKK", "base": "25600000.00", "rate": "0.0024", "due": "61440.00", "paid": "", "outstanding": "", "months_late": "", "fee": "", "note": ""},
+        {"period": "2025-07", "program": "JHT", "base": "25600000.00", "rate": "0.057", "due": "1459200.00", "paid": "", "outstanding": "", "months_late": "", "fee": "", "note": ""},
+        {"period": "2025-07", "program": "TAGIHAN", "base": "", "rate": "", "due": "1520640.00", "paid": "760320.00", "outstanding": "760320.00", "months_late": "", "fee": "", "note": "jatuh tempo 2025-08-15"},
+        {"period": "2025-07", "program": "DENDA", "base": "760320.00", "rate": "", "due": "", "paid": "", "outstanding": "760320.00", "months_late": "4", "fee": "60825.60", "note": "belum dibayar per 2025-11-28"},
+    ]
+    f = {"finding_id": "F-1", "category": "TUNGGAKAN", "period": "2025-07", "subject_id": "E:2025-07", "amount": 760320, "late_fee": 60826,
+         "evidence": {"computation": comp}}
+    sh = _sheet(f, 1)
+    assert [r["program"] for r in sh["rows"]] == ["JKK", "JHT"]
+    assert [r["program"] for r in sh["summary_rows"]] == ["TAGIHAN"] and sh["totals"] == {}
+    assert [r["program"] for r in sh["fee_rows"]] == ["DENDA"] and sh["fee_total"] == Decimal("60825.60")
+    assert "period" not in sh["cols"] and sh["period"] == "2025-07"
+    assert sh["fee_cols"] == ["base", "months_late", "fee", "note"]
+
+
+def test_engine_notes_get_readable_amounts():
+    from audits.dossiers.render import _note_text
+
+    assert _note_text("lapisan 0.00 – 100000000.00", "id") == "lapisan 0 – 100.000.000"
+    assert _note_text("jatuh tempo 2025-08-15", "id") == "jatuh tempo 2025-08-15"
+    assert _note_text("sisa 3054552.50", "id") == "sisa 3.054.552,50"
+
+
+def test_deducted_shares_without_workers_are_taken_from_payroll(store, tmp_path):
+    """IURAN-PEKERJA-TIDAK-DISETOR evidence without workers: the dossier lists the payroll rows of
+    that month with a deduction, with their source rows."""
+    import json as _json
+    from sqlalchemy import insert, select, update
+    from audits.store import schema as s
+
+    engine, run_id = store
+    with engine.begin() as conn:
+        imp = conn.execute(select(s.runs.c.import_id)).scalar_one()
+        conn.execute(update(s.findings).where(s.findings.c.employer_id == "E003", s.findings.c.category == "IURAN-PEKERJA-TIDAK-DISETOR")
+                     .values(evidence_json=_json.dumps({"payments": []})))
+        conn.execute(insert(s.payroll), [
+            dict(import_id=imp, src_file="payroll.csv", src_row=row, employer_id="E003", period=period, nik=nik, name=name,
+                 employment="pkwtt", wage=Decimal("3100000"), bpjs_deduction=ded)
+            for row, period, nik, name, ded in [
+                (40, "2025-06", "6172011002880011", "Hasan Basri", Decimal("62000")),
+                (41, "2025-06", "6172019999990099", "Tanpa Potongan", Decimal("0")),
+                (42, "2025-07", "6172011002880011", "Hasan Basri", Decimal("62000")),
+            ]])
+    _render(engine, run_id, tmp_path)
+    text = _text(_read(tmp_path, "dossiers/kepolisian/E003/dossier.html"))
+    assert "langsung dari daftar upah" in text
+    assert "payroll.csv row 40" in text and "payroll.csv row 42" in text
+    assert "Tanpa Potongan" not in text and "payroll.csv row 41" not in text
