@@ -201,7 +201,7 @@ def child_patuh(package: Path, db: str, out: Path, dossiers: bool, pdf: bool, re
     t, c = time.perf_counter(), time.process_time()
     write_results(out, result)
     mark("outputs", time.perf_counter() - t, time.process_time() - c)
-    dossier_note, documents = None, 0
+    dossier_note, documents, dossier_count = None, 0, 0
     if dossiers:
         try:
             from audits.dossiers import render_all
@@ -212,6 +212,7 @@ def child_patuh(package: Path, db: str, out: Path, dossiers: bool, pdf: bool, re
             try:
                 paths = render_all(engine, result.run_id, out, lang="id", pdf=pdf)
                 documents = len(paths)
+                dossier_count = sum(1 for p in paths if p.suffix == ".html" and "pemprov" not in p.parts)
             except Exception as exc:  # a stage under construction must not lose the other figures
                 dossier_note = f"failed: {type(exc).__name__}: {exc}"
             # process_time misses work done in child processes, should render_all fan out
@@ -236,6 +237,8 @@ def child_patuh(package: Path, db: str, out: Path, dossiers: bool, pdf: bool, re
         "counts": result.counts,
         "findings": by_cat,
         "documents": documents,
+        "dossier_count": dossier_count,
+        "pdf": pdf,
         "dossier_note": dossier_note,
         "run_id": result.run_id,
     }, indent=1, default=str))
@@ -280,6 +283,34 @@ def cross_check(patuh: dict, ref: dict, key: dict | None) -> dict:
     return out
 
 
+def fresh_database(url: str) -> None:
+    """An empty database for each run: a new SQLite file, or for PostgreSQL a dropped and
+    re-created database — only one whose name starts with patuh_bench, never anyone else's."""
+    if url.startswith("sqlite:///"):
+        path = Path(url[len("sqlite:///"):])
+        if path.exists():
+            path.unlink()
+        return
+    if url.startswith(("postgresql", "postgres")):
+        from sqlalchemy import create_engine
+        from sqlalchemy.engine import make_url
+
+        from audits.store.db import _normalise
+
+        u = make_url(_normalise(url))
+        name = u.database or ""
+        if not name.startswith("patuh_bench"):
+            raise SystemExit(f"--db {url}: the benchmark drops and re-creates its database, so its name must "
+                             f"start with patuh_bench (e.g. .../patuh_bench_{{size}})")
+        admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        admin.dispose()
+        return
+    print(f"   note: {url} is used as it is (not emptied): a package loaded before is not loaded again", flush=True)
+
+
 # ------------------------------------------------------------------------------ one size
 def bench_size(size: int, args, use_patuh: bool) -> dict:
     print(f"\n== size {size:,} payroll rows", flush=True)
@@ -294,19 +325,11 @@ def bench_size(size: int, args, use_patuh: bool) -> dict:
         shutil.rmtree(work)
     work.mkdir(parents=True)
     db = args.db.replace("{size}", str(size)) if args.db else f"sqlite:///{work / 'patuh.db'}"
-    if db.startswith("sqlite:///"):
-        dbfile = Path(db[len("sqlite:///"):])
-        if dbfile.exists():
-            dbfile.unlink()
-
     env = dict(os.environ, PYTHONHASHSEED="0")
     loadavg_before = os.getloadavg()
     patuh = None
     for attempt in range(max(1, args.repeat)):
-        if db.startswith("sqlite:///"):
-            dbfile = Path(db[len("sqlite:///"):])
-            if dbfile.exists():
-                dbfile.unlink()
+        fresh_database(db)
         res_path = work / f"patuh-{attempt}.json"
         cmd = [sys.executable, str(HERE / "run.py"), "--child-patuh", str(package), "--db", db, "--out",
                str(work / "out"), "--result", str(res_path)]
@@ -325,7 +348,8 @@ def bench_size(size: int, args, use_patuh: bool) -> dict:
         elif this["load_seconds"] + this["audit_seconds"] < patuh["load_seconds"] + patuh["audit_seconds"]:
             # keep the faster run's timings, and the first run's dossiers and the highest peak RSS
             this["stages"]["dossiers"] = patuh["stages"].get("dossiers")
-            this.update(documents=patuh["documents"], dossier_note=patuh["dossier_note"],
+            this.update(documents=patuh["documents"], dossier_count=patuh["dossier_count"],
+                        dossier_note=patuh["dossier_note"],
                         peak_rss_mb=max(rss, patuh["peak_rss_mb"]))
             if this["stages"]["dossiers"] is None:
                 del this["stages"]["dossiers"]
@@ -439,6 +463,12 @@ def table(results: list[dict]) -> str:
                 continue
             cpu = s.get("cpu_seconds")
             cpu_text = f" (CPU {_s(cpu)})" if cpu is not None else (" (CPU in cases)" if st == "store" else "")
+            if st == "dossiers":
+                cpu_text = f" (CPU {_s(cpu)} in this process; PDFs in worker processes)"
+                n = r["patuh"].get("dossier_count", 0)
+                cells.append(f"{_s(s['seconds'])} s{cpu_text} · {n} dossiers, "
+                             f"{(s['seconds'] / n if n else 0):.2f} s each · {s['peak_rss_mb']:.0f} MB")
+                continue
             cells.append(f"{_s(s['seconds'])} s{cpu_text} · {_rate(r['payroll_rows'], s['seconds'])}/s · "
                          f"{s['peak_rss_mb']:.0f} MB")
         lines.append(f"| {st} | " + " | ".join(cells) + " |")
@@ -496,6 +526,14 @@ def targets(results: list[dict]) -> list[str]:
     out.append(f"- peak memory under 1 GB at {big['payroll_rows']:,} rows: **{audit_peak:.0f} MB through the audit, "
                f"{big['patuh']['peak_rss_mb']:.0f} MB with dossiers — {'met' if ok and big['patuh']['peak_rss_mb'] < TARGETS['rss_mb'] else 'NOT met'}**")
     del by
+    dos = [(r["patuh"]["dossier_count"], r["patuh"]["stages"]["dossiers"]["seconds"], r["patuh"].get("pdf", True))
+           for r in results if r["patuh"].get("dossier_count") and "dossiers" in r["patuh"]["stages"]]
+    if dos:
+        n, secs, pdf = max(dos)
+        per100 = secs / n * 100
+        out.append(f"- 100 law-enforcement dossiers (HTML and PDF) in under 60 s: **{n} dossiers"
+                   f"{'' if pdf else ' (HTML only)'} in {secs:.0f} s, {per100:.0f} s per 100 — "
+                   f"{'met' if per100 < 60 and pdf else 'NOT met' if pdf else 'not measured with PDF'}**")
     return out
 
 
