@@ -78,12 +78,13 @@ def test_all_cases_and_step_selection(store, tmp_path):
         "dossiers/kejaksaan/E001/dossier.html", "dossiers/pemprov/laporan.html"]
 
 
-def test_pdf_written_next_to_html_and_reproducible(store, tmp_path):
+def test_pdf_written_next_to_html_and_reproducible(store, tmp_path, monkeypatch):
     """PDFs from the worker processes, next to their HTML; the same HTML rendered again in-process
     gives the same bytes (no creation time, identifier derived from the HTML)."""
     from audits.dossiers.render import html_to_pdf
 
     engine, run_id = store
+    monkeypatch.setenv("PATUH_PDF_WORKERS", "2")  # exercise the worker processes on 3 PDFs
     paths = _render(engine, run_id, tmp_path, pdf=True, steps_for_dossier=("pidana",))
     rel = [p.relative_to(tmp_path).as_posix() for p in paths]
     assert rel == ["dossiers/kepolisian/E001/dossier.html", "dossiers/kepolisian/E001/dossier.pdf",
@@ -440,3 +441,10 @@ def test_deducted_shares_without_workers_are_taken_from_payroll(store, tmp_path)
     assert "langsung dari daftar upah" in text
     assert "payroll.csv row 40" in text and "payroll.csv row 42" in text
     assert "Tanpa Potongan" not in text and "payroll.csv row 41" not in text
+
+
+def test_pdf_worker_count():
+    from audits.dossiers.render import _pdf_workers
+
+    assert _pdf_workers(3) == 1  # a few PDFs: in-process, no worker start-up
+    assert 1 <= _pdf_workers(40) <= 4

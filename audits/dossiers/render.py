@@ -672,14 +672,16 @@ def dossier_jobs(data: RunData, steps_for_dossier=("skk", "pidana"), all_cases: 
 
 
 def _pdf_workers(n_jobs: int) -> int:
-    """Processes for PDF rendering: PATUH_PDF_WORKERS if set, else one per CPU (at most 4)."""
+    """Processes for PDF rendering: PATUH_PDF_WORKERS if set, else one per CPU (at most 4) but
+    only with at least 4 PDFs per worker: a worker costs about a second to start (importing
+    WeasyPrint), and on a busy machine extra processes gain nothing."""
     env = os.environ.get("PATUH_PDF_WORKERS")
     if env:
         try:
             return max(1, min(int(env), n_jobs))
         except ValueError:
             pass
-    return max(1, min(os.cpu_count() or 1, 4, n_jobs))
+    return max(1, min(os.cpu_count() or 1, 4, n_jobs // 4))
 
 
 def _pdfs_in_workers(jobs: list[tuple[str, Path, Path]], workers: int, on_done: Callable[[str], None]) -> None:
