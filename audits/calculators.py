@@ -13,6 +13,7 @@ from .calc.calendar import due_date as _due_date
 from .calc.dues import dues, total_due
 from .calc.jakon import construction_contribution
 from .calc.late_fee import late_fee as _late_fee
+from .calc.minimum import minimum_wage
 from .calc.money import ZERO, round_rupiah
 
 
@@ -88,6 +89,9 @@ def dues_missing_programs(fact, params, trace) -> Decimal:
 
 
 def minimum_wage_shortfall(fact, params, trace) -> Decimal:
+    """Summed in SQL against the minimum of the regency and month; traced here for `explain`."""
+    if fact.get("regency_code"):
+        minimum_wage(fact["regency_code"], _on(fact), params, trace)
     return _d(fact["under_minimum_shortfall"])
 
 

@@ -6,8 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from sqlalchemy import and_, exists, or_, select, tuple_
-from sqlalchemy.engine import Connection
+from sqlalchemy import and_, select, tuple_
 
 from engine.parameters import ParameterStore
 
@@ -20,7 +19,8 @@ from .facts.scope import Scope
 from .store import schema as s
 
 WORKER_CATEGORIES = {"PDS-TK", "PDS-UPAH", "UPAH-DI-BAWAH-UMK"}
-PAYMENT_CATEGORIES = {"TUNGGAKAN", "TELAT-BAYAR", "IURAN-PEKERJA-TIDAK-DISETOR"}
+DEDUCTIONS = "IURAN-PEKERJA-TIDAK-DISETOR"
+PAYMENT_CATEGORIES = {"TUNGGAKAN", "TELAT-BAYAR", DEDUCTIONS}
 
 
 def source(row) -> str:
@@ -63,6 +63,13 @@ def _worker_rows(sc: Scope, keys: set[tuple[str, str]]) -> dict[tuple[str, str],
     return out
 
 
+def _worker(r: dict) -> dict:
+    return {"nik": r["nik"], "name": r["name"], "period": r["period"], "employment": r["employment"],
+            "wage": money(r["wage"]), "bpjs_deduction": money(r["bpjs_deduction"]),
+            "reported_wage": "" if r["reported_wage"] is None else money(r["reported_wage"]),
+            "source": source(r)}
+
+
 def _payments(sc: Scope, keys) -> dict:
     if not keys:
         return {}
@@ -89,7 +96,8 @@ def _programme_rows(period, wage, jp_base, on, group, programs, params) -> list[
 def collect(sc: Scope, findings, facts_by_id: dict[str, dict]) -> None:
     """Fill `finding.evidence` in place."""
     params: ParameterStore = sc.params
-    worker_keys = {(f.employer_id, f.period) for f in findings if f.category in WORKER_CATEGORIES}
+    worker_keys = {(f.employer_id, f.period) for f in findings
+                   if f.category in WORKER_CATEGORIES or f.category == DEDUCTIONS}
     pay_keys = {(f.employer_id, f.period) for f in findings if f.category in PAYMENT_CATEGORIES}
     workers = _worker_rows(sc, worker_keys)
     payments = _payments(sc, pay_keys)
@@ -108,11 +116,7 @@ def collect(sc: Scope, findings, facts_by_id: dict[str, dict]) -> None:
             else:
                 minimum = fact["minimum_wage"]
                 rows = [r for r in rows if r["employment"] in ("pkwtt", "pkwt") and r["wage"] < minimum]
-            ev["workers"] = [{
-                "nik": r["nik"], "name": r["name"], "period": r["period"], "employment": r["employment"],
-                "wage": money(r["wage"]),
-                "reported_wage": "" if r["reported_wage"] is None else money(r["reported_wage"]),
-                "source": source(r)} for r in rows]
+            ev["workers"] = [_worker(r) for r in rows]
             on = period_start(f.period)
             if f.category == "PDS-TK":
                 ev["computation"] = _programme_rows(f.period, fact["unregistered_wage"], fact["unregistered_jp_base"],
@@ -125,6 +129,10 @@ def collect(sc: Scope, findings, facts_by_id: dict[str, dict]) -> None:
             pays = payments.get((f.employer_id, f.period), [])
             ev["payments"] = [{"period": r["period"], "amount": money(r["amount"]), "paid_on": r["paid_on"].isoformat(),
                                "reference": r["reference"] or "", "source": source(r)} for r in pays]
+            if f.category == DEDUCTIONS:
+                # the workers whose wages were cut for BPJS: what a criminal report rests on
+                ev["workers"] = [_worker(r) for r in workers.get((f.employer_id, f.period), [])
+                                 if r["bpjs_deduction"] > 0]
             if fact["registered"]:
                 ev["computation"] = _bill_sheet(f.period, fact, params, sc.as_of)
         elif f.category in ("PWBD", "PDS-PROGRAM"):

@@ -39,12 +39,13 @@ from typing import Iterable, Mapping
 
 import yaml
 
+from audits.calc.minimum import minimum_wage as shared_minimum_wage
 from audits.calc.calendar import add_working_days, due_date, period_end, period_start
 from audits.calc.dues import canonical_programs, dues, jp_cap, total_due
 from audits.calc.jakon import construction_contribution
 from audits.calc.late_fee import late_fee
 from audits.calc.money import ZERO, round_rupiah
-from audits.model import CASE_COLUMNS, CATEGORIES, FINDING_COLUMNS, STEP_ORDER, Case, Finding, finding_id
+from audits.model import CASE_COLUMNS, CATEGORIES, FINDING_COLUMNS, STEP_ORDER, Case, Finding, case_total, finding_id
 from engine.parameters import ParameterError, ParameterStore
 
 TABLES = (
@@ -199,12 +200,7 @@ def dues_on(wage_total: Decimal, jp_base: Decimal, period: str, risk_group: int,
 
 def minimum_wage(regency_code: str, period: str, params) -> Decimal:
     """The UMK of the regency for P's year; the UMP where no UMK is set or the UMK is below it."""
-    on = period_start(period)
-    ump = params.value("ump", on)
-    umk = params.find("umk", on, str(regency_code))
-    if umk is None or umk.value < ump:
-        return ump
-    return umk.value
+    return shared_minimum_wage(str(regency_code), period_start(period), params).value
 
 
 def mandatory_programs(scale: str, period: str, params) -> tuple[str, ...]:
@@ -554,7 +550,9 @@ def make_case(employer: dict, findings: list[Finding], actions: list[dict], scop
         employer_id=employer["employer_id"],
         name=employer["name"],
         categories=[c for c in CATEGORIES if c in categories],
-        total_amount=sum((f.amount for f in findings), ZERO),
+        # Interpretation: a case total does not add deducted-but-not-remitted shares again; they are
+        # part of the arrears or PWBD principal of the same months (audits.model.case_total).
+        total_amount=case_total(findings),
         total_late_fee=sum((f.late_fee for f in findings if f.late_fee is not None), ZERO),
         next_steps=steps,
         wait_until=wait_until,

@@ -96,6 +96,22 @@ def test_evidence_names_source_rows(db_url):
         assert w["source"].startswith("payroll.csv row ") and len(w["nik"]) == 16
 
 
+def test_deductions_evidence_lists_the_workers_whose_wages_were_cut(db_url):
+    _, r = audit(db_url)
+    f = next(f for f in r.findings if f.category == "IURAN-PEKERJA-TIDAK-DISETOR")
+    workers = f.evidence["workers"]
+    assert workers and all(float(w["bpjs_deduction"]) > 0 for w in workers)
+    assert all(w["source"].startswith("payroll.csv row ") for w in workers)
+    assert sum(float(w["bpjs_deduction"]) for w in workers) >= float(f.amount)
+
+
+def test_minimum_wage_findings_trace_the_umk_applied(db_url):
+    _, r = audit(db_url)
+    f = next(f for f in r.findings if f.category == "UPAH-DI-BAWAH-UMK")
+    used = [p for p in f.trace["parameters"] if p["id"] in ("umk", "ump")]
+    assert len(used) == 1 and used[0]["value"] == str(f.trace["evidence_fields"]["minimum_wage"])
+
+
 def test_commands_findings_explain_cases(db_url, tmp_path):
     runner = CliRunner()
     res = runner.invoke(main, ["audit", str(MINI), "--out", str(tmp_path / "out"), "--db", db_url, "--no-pdf"])

@@ -416,33 +416,6 @@ def test_engine_notes_get_readable_amounts():
     assert _note_text("sisa 3054552.50", "id") == "sisa 3.054.552,50"
 
 
-def test_deducted_shares_without_workers_are_taken_from_payroll(store, tmp_path):
-    """IURAN-PEKERJA-TIDAK-DISETOR evidence without workers: the dossier lists the payroll rows of
-    that month with a deduction, with their source rows."""
-    import json as _json
-    from sqlalchemy import insert, select, update
-    from audits.store import schema as s
-
-    engine, run_id = store
-    with engine.begin() as conn:
-        imp = conn.execute(select(s.runs.c.import_id)).scalar_one()
-        conn.execute(update(s.findings).where(s.findings.c.employer_id == "E003", s.findings.c.category == "IURAN-PEKERJA-TIDAK-DISETOR")
-                     .values(evidence_json=_json.dumps({"payments": []})))
-        conn.execute(insert(s.payroll), [
-            dict(import_id=imp, src_file="payroll.csv", src_row=row, employer_id="E003", period=period, nik=nik, name=name,
-                 employment="pkwtt", wage=Decimal("3100000"), bpjs_deduction=ded)
-            for row, period, nik, name, ded in [
-                (40, "2025-06", "6172011002880011", "Hasan Basri", Decimal("62000")),
-                (41, "2025-06", "6172019999990099", "Tanpa Potongan", Decimal("0")),
-                (42, "2025-07", "6172011002880011", "Hasan Basri", Decimal("62000")),
-            ]])
-    _render(engine, run_id, tmp_path)
-    text = _text(_read(tmp_path, "dossiers/kepolisian/E003/dossier.html"))
-    assert "langsung dari daftar upah" in text
-    assert "payroll.csv row 40" in text and "payroll.csv row 42" in text
-    assert "Tanpa Potongan" not in text and "payroll.csv row 41" not in text
-
-
 def test_pdf_worker_count():
     from audits.dossiers.render import _pdf_workers
 

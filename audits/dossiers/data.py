@@ -116,7 +116,6 @@ def load_run(engine: Engine, run_id: str) -> RunData:
             f["evidence"] = _json(f.pop("evidence_json"), {}) or {}
             findings.append(f)
         findings.sort(key=lambda f: (f.get("employer_id") or "",) + finding_sort_key(f))
-        _deductions_from_payroll(conn, imp_id, findings)
 
         cases = []
         for r in conn.execute(select(s.cases).where(s.cases.c.run_id == run_id)).mappings():
@@ -140,31 +139,6 @@ def load_run(engine: Engine, run_id: str) -> RunData:
     run_parameters = [p for p in run_parameters if isinstance(p, dict)]
     return RunData(run=run, imp=imp, files=files, employers=employers, actions=actions, findings=findings, cases=cases,
                    contracts=contracts, registrations=registrations, run_parameters=run_parameters)
-
-
-def _deductions_from_payroll(conn, import_id: int, findings: list[dict]) -> None:
-    """IURAN-PEKERJA-TIDAK-DISETOR without workers in its evidence: the workers whose share was
-    deducted are what the police need, so take them from the payroll rows of that month
-    (bpjs_deduction > 0), with their source file and row. Marked `from_payroll`."""
-    wanted = {(f["employer_id"], f["period"]): f for f in findings
-              if f["category"] == "IURAN-PEKERJA-TIDAK-DISETOR" and f.get("period") and not (f["evidence"] or {}).get("workers")}
-    if not wanted:
-        return
-    p = s.payroll
-    employers = sorted({k[0] for k in wanted})
-    q = (select(p.c.employer_id, p.c.period, p.c.nik, p.c.name, p.c.employment, p.c.wage, p.c.bpjs_deduction,
-                p.c.src_file, p.c.src_sheet, p.c.src_row)
-         .where(p.c.import_id == import_id, p.c.employer_id.in_(employers), p.c.bpjs_deduction > 0)
-         .order_by(p.c.employer_id, p.c.period, p.c.src_file, p.c.src_row))
-    for r in conn.execute(q).mappings():
-        f = wanted.get((r["employer_id"], r["period"]))
-        if f is None:
-            continue
-        sheet = f" sheet {r['src_sheet']}" if r["src_sheet"] else ""
-        f["evidence"].setdefault("workers", []).append({
-            "nik": r["nik"], "name": r["name"], "period": r["period"], "employment": r["employment"],
-            "wage": str(r["wage"]), "reported_wage": None, "bpjs_deduction": str(r["bpjs_deduction"]),
-            "source": f"{r['src_file']}{sheet} row {r['src_row']}", "from_payroll": True})
 
 
 def dec(value) -> Decimal:

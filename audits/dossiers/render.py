@@ -41,7 +41,7 @@ KIND_FOCUS = {
 }
 # The keys of evidence rows (audits/model.py); rows are completed with None so templates never
 # meet a missing key whatever the producing rule wrote.
-WORKER_KEYS = ("nik", "name", "period", "wage", "reported_wage", "bpjs_deduction", "source", "from_payroll")
+WORKER_KEYS = ("nik", "name", "period", "wage", "reported_wage", "bpjs_deduction", "source")
 PAYMENT_KEYS = ("period", "amount", "paid_on", "reference", "source")
 CONTRACT_KEYS = ("contract_id", "title", "owner", "funding", "ppk", "value", "current_value", "spk_date", "start_date",
                  "end_date", "registered_on", "registration_no", "contribution_paid", "source")
@@ -404,7 +404,7 @@ def dossier_context(data: RunData, case: dict, kind: str, lang: str) -> dict:
         ws = [w for w in workers if w["finding_id"] == f["finding_id"]]
         if ws:
             worker_groups.append({"finding": f, "workers": ws, "focus": f["category"] in focus,
-                                  "from_payroll": any(w.get("from_payroll") for w in ws),
+                                  "from_payroll": f["category"] == "IURAN-PEKERJA-TIDAK-DISETOR",
                                   "deduction": any(w.get("bpjs_deduction") not in (None, "") for w in ws),
                                   "deductions": _sum(w.get("bpjs_deduction") for w in ws),
                                   "wages": _sum(w.get("wage") for w in ws)})

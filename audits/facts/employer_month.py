@@ -134,7 +134,7 @@ def employer_month_facts(sc: Scope) -> list[dict]:
     build_lookup_tables(sc)
     @lru_cache(maxsize=None)
     def minimum_of(regency: str, period: str) -> Decimal:
-        minimum, _ = sc.minimum_wage(regency, period)
+        minimum = sc.minimum_wage(regency, period)
         return minimum if minimum is not None else ZERO
 
     for r in _payroll_aggregates(sc):

@@ -11,6 +11,7 @@ from sqlalchemy import BigInteger, Column, Date, MetaData, String, Table, insert
 from sqlalchemy.engine import Connection
 
 from audits.calc.calendar import add_months, period_end, period_start
+from audits.calc.minimum import minimum_wage
 from audits.store import schema as s
 from engine.parameters import ParamUse, ParameterStore
 
@@ -57,19 +58,9 @@ class Scope:
     def fraction(self, pid: str, on: dt.date) -> Fraction:
         return Fraction(self.lookup(pid, on).value)
 
-    def minimum_wage(self, regency: str, period: str) -> tuple[Decimal | None, list[ParamUse]]:
-        """UMK of the regency for P's year; the UMP where no UMK is set or the UMK is below it."""
-        on = period_start(period)
-        ump = self.params.find("ump", on)
-        umk = self.params.find("umk", on, regency)
-        uses = [u for u in (umk, ump) if u is not None]
-        for u in uses:
-            self.note(u)
-        if umk is not None and (ump is None or umk.value >= ump.value):
-            return umk.value, [umk]
-        if ump is not None:
-            return ump.value, [ump] + ([umk] if umk else [])
-        return None, []
+    def minimum_wage(self, regency: str, period: str) -> Decimal | None:
+        use = minimum_wage(regency, period_start(period), self.params)
+        return None if use is None else self.note(use).value
 
 
 _TEMP = MetaData()
@@ -104,7 +95,7 @@ def build_lookup_tables(sc: "Scope") -> None:
     minimums = []
     for r in sorted(regencies):
         for p in sc.periods:
-            minimum, _ = sc.minimum_wage(r, p)
+            minimum = sc.minimum_wage(r, p)
             if minimum is not None:
                 minimums.append({"regency_code": r, "period": p, "min_wage": int(minimum * 100)})
     if minimums:
