@@ -15,7 +15,7 @@ from engine.evaluator import Evaluator
 from engine.parameters import ParameterStore
 
 from .calc.calendar import add_working_days
-from .model import CATEGORIES, STEP_ORDER, Case, Finding
+from .model import CATEGORIES, STEP_ORDER, Case, Finding, case_total
 from .store import schema as s
 
 ZERO = Decimal(0)
@@ -76,7 +76,7 @@ def case_facts(findings: list[Finding], history: dict[str, list[dict]], as_of: d
             "teguran2_until": t2_until,
             "arrears_open": any(f.category == "TUNGGAKAN" for f in fs),
             "deductions_unremitted": any(f.category == "IURAN-PEKERJA-TIDAK-DISETOR" for f in fs),
-            "total_amount": sum((f.amount for f in fs), ZERO),
+            "total_amount": case_total(fs),
             "total_late_fee": sum((f.late_fee or ZERO for f in fs), ZERO),
             "_parameters": uses,
         }

@@ -39,6 +39,16 @@ CATEGORIES = [
 ]
 
 
+# Amounts that are part of another finding's principal and must not be added to a case total
+# again: deducted-but-not-remitted worker shares are inside the arrears (registered employer) or
+# the PWBD dues (unregistered employer) of the same months.
+NOT_ADDITIVE = frozenset({"IURAN-PEKERJA-TIDAK-DISETOR"})
+
+
+def case_total(findings) -> "Decimal":
+    return sum((f.amount for f in findings if f.category not in NOT_ADDITIVE), Decimal(0))
+
+
 def finding_id(rule_id: str, subject_id: str) -> str:
     """Content-derived, so the same audit gives the same ids (and byte-identical outputs)."""
     return "F-" + hashlib.sha256(f"{rule_id}|{subject_id}".encode()).hexdigest()[:10].upper()

@@ -252,7 +252,8 @@ def test_partial_and_late_payments_arrears(params):
     # the worker share deducted (120,000) exceeds the unpaid 69,600 → min = 69,600
     assert got == {"TUNGGAKAN": (69_600, 6_185), "IURAN-PEKERJA-TIDAK-DISETOR": (69_600, None)}
     (case,) = r.cases
-    assert case.total_amount == 139_200 and case.total_late_fee == 6_185
+    # the 69,600 deducted and not remitted is inside the 69,600 arrears: not billed twice
+    assert case.total_amount == 69_600 and case.total_late_fee == 6_185
     assert case.next_steps == ["pidana", "teguran-1"]
 
 
