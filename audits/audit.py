@@ -18,7 +18,7 @@ from engine.evaluator import Evaluator
 from engine.parameters import ParameterStore
 from engine.ruleset import Ruleset
 
-from . import evidence
+from . import evidence, text
 from .calculators import CALCULATORS
 from .cases import build_cases, case_facts, enforcement_history
 from .facts import Scope, contract_facts, employer_facts, employer_month_facts
@@ -67,14 +67,16 @@ def _legal_basis(rule) -> str:
 
 
 def _fmt(value, lang: str) -> str:
+    """Fact values as a reader expects them in a message: 1.234.567,50 and 15 April 2025."""
     if isinstance(value, Decimal):
-        q = value.quantize(Decimal(1)) if value == value.to_integral_value() else value.quantize(Decimal("0.01"))
-        text = f"{q:,}"
-        return text.replace(",", "X").replace(".", ",").replace("X", ".") if lang == "id" else text
+        if value == value.to_integral_value():
+            return text.number(value, lang)
+        en = f"{value.quantize(Decimal('0.01')):,}"  # sen always with two digits: 560.000,25
+        return en if lang == "en" else en.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
     if isinstance(value, dt.date):
-        return value.isoformat()
+        return text.date_text(value, lang)
     if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value) or "–"
+        return ", ".join(str(v) for v in value) or text.DASH
     return str(value)
 
 
