@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from sqlalchemy import and_, select, tuple_
+from sqlalchemy import and_, select
 
 from engine.parameters import ParameterStore
 
@@ -34,6 +34,15 @@ def money(value) -> str:
     return str(Decimal(value).quantize(Decimal("0.01")))
 
 
+def _month_filter(table, sc: Scope, keys: set[tuple[str, str]]):
+    """Rows of the employers and months concerned, as an index range per employer. A row-value
+    IN list of (employer, period) pairs is checked pair by pair on PostgreSQL: 52 s for 5,265
+    pairs over 350k payroll rows, against 1 s for this form; the exact pairs are picked in Python."""
+    periods = [k[1] for k in keys]
+    return (table.c.import_id == sc.import_id, table.c.employer_id.in_(sorted({k[0] for k in keys})),
+            table.c.period >= min(periods), table.c.period <= max(periods))
+
+
 def _worker_rows(sc: Scope, keys: set[tuple[str, str]]) -> dict[tuple[str, str], list[dict]]:
     """Payroll rows of the given employer-months with participation and declared wage."""
     if not keys:
@@ -44,12 +53,13 @@ def _worker_rows(sc: Scope, keys: set[tuple[str, str]]) -> dict[tuple[str, str],
                p.c.src_file, p.c.src_sheet, p.c.src_row, d.c.reported_wage)
         .select_from(p.outerjoin(d, and_(d.c.import_id == p.c.import_id, d.c.employer_id == p.c.employer_id,
                                          d.c.period == p.c.period, d.c.nik == p.c.nik)))
-        .where(p.c.import_id == sc.import_id, tuple_(p.c.employer_id, p.c.period).in_(sorted(keys)))
+        .where(*_month_filter(p, sc, keys))
         .order_by(p.c.employer_id, p.c.period, p.c.src_row)
     )
     out: dict = defaultdict(list)
     for r in sc.conn.execute(q).mappings():
-        out[(r["employer_id"], r["period"])].append(dict(r))
+        if (r["employer_id"], r["period"]) in keys:
+            out[(r["employer_id"], r["period"])].append(dict(r))
     # participation, checked in Python on this small set
     parts: dict = defaultdict(list)
     emps = sorted({k[0] for k in keys})
@@ -74,11 +84,12 @@ def _payments(sc: Scope, keys) -> dict:
     if not keys:
         return {}
     pm = s.payments
-    q = (select(pm).where(pm.c.import_id == sc.import_id, tuple_(pm.c.employer_id, pm.c.period).in_(sorted(keys)))
+    q = (select(pm).where(*_month_filter(pm, sc, keys))
          .order_by(pm.c.employer_id, pm.c.period, pm.c.paid_on, pm.c.row_id))
     out: dict = defaultdict(list)
     for r in sc.conn.execute(q).mappings():
-        out[(r["employer_id"], r["period"])].append(dict(r))
+        if (r["employer_id"], r["period"]) in keys:
+            out[(r["employer_id"], r["period"])].append(dict(r))
     return out
 
 
