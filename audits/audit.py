@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import string
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -95,11 +97,22 @@ class _Values(dict):
         return "{" + key + "}"
 
 
+@lru_cache(maxsize=None)
+def _placeholders(template: str) -> tuple[str, ...]:
+    return tuple({name for _, name, _, _ in string.Formatter().parse(template) if name})
+
+
 def message(rule, fact: dict, amount, late_fee, lang: str) -> str:
-    values = _Values({k: _fmt(v, lang) for k, v in fact.items() if v is not None})
-    values["amount"] = _fmt(amount if amount is not None else Decimal(0), lang)
-    values["late_fee"] = _fmt(late_fee if late_fee is not None else Decimal(0), lang)
-    return getattr(rule.message, lang).format_map(values)
+    """The rule's message with the fact's values written for a reader (only those it uses)."""
+    template = getattr(rule.message, lang)
+    extra = {"amount": amount if amount is not None else Decimal(0),
+             "late_fee": late_fee if late_fee is not None else Decimal(0)}
+    values = _Values()
+    for name in _placeholders(template):
+        value = extra[name] if name in extra else fact.get(name)
+        if value is not None:
+            values[name] = _fmt(value, lang)
+    return template.format_map(values)
 
 
 def _finding(hit) -> Finding:
