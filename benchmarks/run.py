@@ -1,7 +1,7 @@
 """Province-scale benchmark: patuh's stages at three sizes, against a DuckDB lower bound.
 
     .venv/bin/python benchmarks/run.py [--sizes 3500,35000,350000] [--db URL] [--no-dossiers]
-                                       [--no-pdf] [--json OUT] [--markdown docs/performance.md]
+                                       [--no-pdf] [--json OUT] [--markdown FILE ...]
 
 For each size (payroll rows):
 
@@ -15,7 +15,7 @@ For each size (payroll rows):
 4. the cross-check: PDS-TK employer-months and amounts, PDS-UPAH, and TUNGGAKAN principal, patuh
    vs the reference (and vs the generator's answer key, expected_findings.csv).
 
-Writes benchmarks/results.json and the table between the markers of docs/performance.md, and
+Writes benchmarks/results.json and the table between the markers of README.md and docs/performance.md, and
 prints the table. Peak RSS is each child's own ru_maxrss (os.wait4), so sizes do not mix.
 """
 from __future__ import annotations
@@ -581,7 +581,8 @@ def main(argv=None) -> None:
     ap.add_argument("--no-dossiers", action="store_true")
     ap.add_argument("--no-pdf", action="store_true", help="dossiers as HTML only")
     ap.add_argument("--json", type=Path, default=HERE / "results.json")
-    ap.add_argument("--markdown", type=Path, default=ROOT / "docs" / "performance.md")
+    ap.add_argument("--markdown", type=Path, action="append",
+                    help="file(s) whose bench markers get the table (default: README.md and docs/performance.md)")
     ap.add_argument("--generator", choices=["auto", "patuh", "synth"], default="auto")
     ap.add_argument("--repeat", type=int, default=1, help="run patuh and the reference N times, keep the fastest")
     # internal: the per-size children
@@ -613,10 +614,12 @@ def main(argv=None) -> None:
     body = report(results, mach, a)
     a.json.write_text(json.dumps({"machine": mach, "months": MONTHS, "seed": SEED, "results": results},
                                  indent=1, default=str) + "\n", encoding="utf-8")
-    write_markdown(a.markdown, body)
+    targets_md = a.markdown or [ROOT / "README.md", ROOT / "docs" / "performance.md"]
+    for path in targets_md:
+        write_markdown(path, body)
     print()
     print(body)
-    print(f"\nwrote {a.json} and {a.markdown}")
+    print(f"\nwrote {a.json} and {', '.join(map(str, targets_md))}")
 
 
 if __name__ == "__main__":
