@@ -28,7 +28,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from sqlalchemy import Index, create_engine, insert  # noqa: E402
+from sqlalchemy import create_engine, insert  # noqa: E402
 
 from audits.importer.load import BATCH, _norm  # noqa: E402
 from audits.importer.models import SPECS  # noqa: E402

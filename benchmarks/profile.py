@@ -23,8 +23,6 @@ sys.path.insert(0, str(HERE))
 
 def _own_times(session) -> list[tuple[float, str]]:
     """Self time per function (file:line function), summed over the whole call tree."""
-    from pyinstrument.session import Session  # noqa: F401
-
     own: dict[str, float] = defaultdict(float)
     frame = session.root_frame()
 

@@ -28,7 +28,6 @@ import json
 import re
 import sys
 import time
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb

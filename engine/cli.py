@@ -12,16 +12,13 @@ from engine.compiler import CompileError, compile_ruleset
 from engine.examples import ExampleRunner, coverage, load_calculators, load_params
 from engine.ruleset import (
     AllOf,
-    AnyOf,
     Comparison,
     FieldRef,
     NotOf,
     ParamRef,
-    Rule,
     Ruleset,
     RuleLoadError,
     load_collect,
-    walk,
 )
 from engine.trace import jsonable
 

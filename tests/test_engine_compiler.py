@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import textwrap
 from decimal import Decimal
 from pathlib import Path
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 

@@ -13,8 +13,11 @@ from pathlib import Path
 import yaml
 
 from audits.calc.money import rupiah_text
-# the generic pieces live in audits.text; the templates and tests use them from here
-from audits.text import DASH, MONTHS, _as_date, date_text, number, period_text, to_decimal  # noqa: F401
+# the generic pieces live in audits.text; the renderer and templates use them through this module
+from audits.text import DASH, MONTHS, _as_date, date_text, number, period_text, to_decimal
+
+__all__ = ["DASH", "MONTHS", "_as_date", "date_text", "number", "period_text", "to_decimal", "rupiah",
+           "rupiah_exact", "percent", "mask_nik", "npwp_text", "nik_text", "label", "has_label"]
 
 HERE = Path(__file__).resolve().parent
 LANGS = ("id", "en")

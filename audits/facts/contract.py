@@ -1,10 +1,7 @@
 """One fact per construction contract: current value, registration and contribution paid."""
 from __future__ import annotations
 
-import datetime as dt
-
-from sqlalchemy import and_, func, select
-from sqlalchemy.engine import Connection
+from sqlalchemy import func, select
 
 from audits.calc.calendar import add_working_days
 from audits.calc.jakon import construction_contribution
