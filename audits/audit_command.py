@@ -155,7 +155,7 @@ def _latest_run(conn, run: str | None) -> dict:
 @click.command("findings")
 @click.option("--category", default=None, help="Only this category, e.g. TUNGGAKAN.")
 @click.option("--employer", default=None, help="Only this employer_id.")
-@click.option("--run", default=None, help="Run id (default: the latest run).")
+@click.option("--run", default=None, help="Run id (default: the run with the latest as_of).")
 @click.option("--db", default=None, metavar="URL", help=DB_HELP)
 def findings(category, employer, run, db):
     """Daftar temuan / list the findings of a run."""
@@ -247,7 +247,7 @@ def explain(finding_id, run, db, lang):
 
 @click.command("cases")
 @click.option("--step", default=None, type=click.Choice(STEP_ORDER), help="Only cases with this next step.")
-@click.option("--run", default=None, help="Run id (default: the latest run).")
+@click.option("--run", default=None, help="Run id (default: the run with the latest as_of).")
 @click.option("--db", default=None, metavar="URL", help=DB_HELP)
 def cases(step, run, db):
     """Daftar kasus penegakan / list enforcement cases with their next steps."""
