@@ -27,6 +27,7 @@ from audits.store.db import ensure_schema
 from .fields import FieldError, iso_date
 from .models import REQUIRED_TABLES, REQUIRED_WHEN_NPP, SPECS, TableSpec
 from .reader import PACKAGE_YAML, Discovery, ReadError, Source, discover, iter_rows, sha256_file
+from .write import bind_processors, row_writer
 
 ERROR_LIMIT = 200
 BATCH = 5000
@@ -147,9 +148,6 @@ class _Loader:
             self.employer_ids = {}
         elif spec.name == "contracts":
             self.contract_ids = {}
-        keyed = {"employers": ("employer_id", self.employer_ids), "contracts": ("contract_id", self.contract_ids)}.get(
-            spec.name
-        )
 
         rows = iter_rows(src)
         try:
@@ -179,76 +177,26 @@ class _Loader:
         if missing:
             return 0
 
-        model = spec.model
-        validate = model.model_validate
-        cols = list(positions.items())
-        emp_refs = spec.employer_refs if self.employer_ids is not None else ()
-        con_refs = spec.contract_refs if self.contract_ids is not None else ()
-        row_check = spec.row_check
-        base = {"import_id": self.import_id, "src_file": src.file, "src_sheet": src.sheet}
-        batch: list[dict] = []
+        ctx = _Table(self, spec, src, positions)
+        slow = ctx.slow_row
         count = 0
-        try:
-            for rownum, cells in rows:
-                n = len(cells)
-                data = {name: (_norm(cells[i]) if i < n else None) for name, i in cols}
-                try:
-                    rec = validate(data).__dict__.copy()
-                except ValidationError as exc:
-                    bad_cols = set()
-                    for e in exc.errors(include_url=False, include_input=False):
-                        col = e["loc"][0] if e["loc"] else "?"
-                        bad_cols.add(col)
-                        msg = e["ctx"]["msg"] if e["type"] == "patuh" else e["msg"]
-                        err(f"{label} row {rownum}, column {col}: {msg}")
-                    if keyed is not None:
-                        # The row is broken but its key is fine: remember the key, so rows that
-                        # refer to it do not each report a second, misleading error.
-                        kcol, seen = keyed
-                        k = data.get(kcol)
-                        if kcol not in bad_cols and isinstance(k, str) and k not in seen:
-                            seen[k] = rownum
-                    continue
-                bad = False
-                if row_check is not None:
-                    for col, msg in row_check(rec):
-                        err(f"{label} row {rownum}, column {col}: {msg}")
-                        bad = True
-                for col in emp_refs:
-                    v = rec[col]
-                    if v is not None and v not in self.employer_ids:
-                        err(f'{label} row {rownum}, column {col}: "{v}" is not an employer_id in employers')
-                        bad = True
-                for col in con_refs:
-                    v = rec[col]
-                    if v is not None and v not in self.contract_ids:
-                        err(f'{label} row {rownum}, column {col}: "{v}" is not a contract_id in contracts')
-                        bad = True
-                if keyed is not None:
-                    kcol, seen = keyed
-                    k = rec[kcol]
-                    if k in seen:
-                        err(f'{label} row {rownum}, column {kcol}: "{k}" is already given in row {seen[k]}')
-                        bad = True
-                    else:
-                        seen[k] = rownum
-                if spec.name == "employers" and rec.get("npp") and self.npp_row is None:
-                    self.npp_row = (label, rownum)
-                if spec.name == "contracts" and rec.get("parent_contract_id"):
-                    self.parent_refs.append((label, rownum, rec["parent_contract_id"]))
-                if bad:
-                    continue
-                rec.update(base)
-                rec["src_row"] = rownum
-                batch.append(rec)
-                count += 1
-                if len(batch) >= BATCH:
-                    self.conn.execute(insert(table), batch)
-                    batch = []
-        except ReadError as exc:
-            err(str(exc))
-        if batch:
-            self.conn.execute(insert(table), batch)
+        with row_writer(self.conn, table, ctx.columns) as write:
+            batch: list[tuple] = []
+            append = batch.append
+            try:
+                for rownum, cells in rows:
+                    row = slow(rownum, cells)
+                    if row is None:
+                        continue
+                    append(row)
+                    count += 1
+                    if len(batch) >= BATCH:
+                        write(batch)
+                        batch = []
+                        append = batch.append
+            except ReadError as exc:
+                err(str(exc))
+            write(batch)
         self.rows[spec.name] = count
 
         if spec.name == "contracts":
@@ -282,6 +230,86 @@ class _Loader:
                 f"{label} row {row.src_row}, columns {names}: {values} already given in row {row.first_row}"
                 f" — one row per ({names})"
             )
+
+
+class _Table:
+    """One table being loaded: its columns, where they are in the file, and the per-row checks."""
+
+    def __init__(self, loader: _Loader, spec: TableSpec, src: Source, positions: dict[str, int]):
+        self.loader = loader
+        self.spec = spec
+        self.label = src.label
+        self.cols = list(positions.items())
+        # insert order: bookkeeping columns, then the model's fields (= the table's columns)
+        self.fields = list(spec.columns)
+        self.columns = ["import_id", "src_file", "src_sheet", "src_row", *self.fields]
+        self.base = (loader.import_id, src.file, src.sheet)
+        procs = bind_processors(s.DATA_TABLES[spec.name], self.fields, loader.conn.dialect)
+        self.procs = list(zip(self.fields, procs))
+        self.validate = spec.model.model_validate
+        self.emp_refs = spec.employer_refs if loader.employer_ids is not None else ()
+        self.con_refs = spec.contract_refs if loader.contract_ids is not None else ()
+        self.keyed = {"employers": ("employer_id", loader.employer_ids), "contracts": ("contract_id", loader.contract_ids)}.get(
+            spec.name
+        )
+
+    def slow_row(self, rownum: int, cells: list) -> tuple | None:
+        """The row through the pydantic model and the row checks: its database-ready tuple, or
+        None after reporting its errors."""
+        loader = self.loader
+        err = loader.errors.add
+        label = self.label
+        spec = self.spec
+        keyed = self.keyed
+        n = len(cells)
+        data = {name: (_norm(cells[i]) if i < n else None) for name, i in self.cols}
+        try:
+            rec = self.validate(data).__dict__.copy()
+        except ValidationError as exc:
+            bad_cols = set()
+            for e in exc.errors(include_url=False, include_input=False):
+                col = e["loc"][0] if e["loc"] else "?"
+                bad_cols.add(col)
+                msg = e["ctx"]["msg"] if e["type"] == "patuh" else e["msg"]
+                err(f"{label} row {rownum}, column {col}: {msg}")
+            if keyed is not None:
+                # The row is broken but its key is fine: remember the key, so rows that
+                # refer to it do not each report a second, misleading error.
+                kcol, seen = keyed
+                k = data.get(kcol)
+                if kcol not in bad_cols and isinstance(k, str) and k not in seen:
+                    seen[k] = rownum
+            return None
+        bad = False
+        if spec.row_check is not None:
+            for col, msg in spec.row_check(rec):
+                err(f"{label} row {rownum}, column {col}: {msg}")
+                bad = True
+        for col in self.emp_refs:
+            v = rec[col]
+            if v is not None and v not in loader.employer_ids:
+                err(f'{label} row {rownum}, column {col}: "{v}" is not an employer_id in employers')
+                bad = True
+        for col in self.con_refs:
+            v = rec[col]
+            if v is not None and v not in loader.contract_ids:
+                err(f'{label} row {rownum}, column {col}: "{v}" is not a contract_id in contracts')
+                bad = True
+        if keyed is not None:
+            kcol, seen = keyed
+            k = rec[kcol]
+            if k in seen:
+                err(f'{label} row {rownum}, column {kcol}: "{k}" is already given in row {seen[k]}')
+                bad = True
+            else:
+                seen[k] = rownum
+        if spec.name == "employers" and rec.get("npp") and loader.npp_row is None:
+            loader.npp_row = (label, rownum)
+        if spec.name == "contracts" and rec.get("parent_contract_id"):
+            loader.parent_refs.append((label, rownum, rec["parent_contract_id"]))
+        if bad:
+            return None
+        return (*self.base, rownum, *[(p(rec[c]) if p is not None else rec[c]) for c, p in self.procs])
 
 
 def load_package(path: str | Path, engine: Engine) -> LoadResult:

@@ -1,0 +1,56 @@
+"""Writing validated rows: tuples of database-ready values, no per-value SQLAlchemy type processing.
+
+The loader hands over rows as tuples in the order of ``columns`` whose values are already what
+SQLAlchemy's bind processors would have sent to the driver for the typed ``audits.store.schema``
+column (:func:`bind_processors`): money as integer sen (``Money``), dates as ``date`` objects on
+PostgreSQL and as SQLAlchemy's ``YYYY-MM-DD`` text on SQLite. So the rows are inserted without
+types and read back through the typed schema exactly as before.
+
+- SQLite: ``INSERT … VALUES (?, …)`` through ``exec_driver_sql`` (the driver's ``executemany``).
+- Any other database (PostgreSQL included): a typeless ``sqlalchemy.table()/column()`` insert (no type processing).
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Callable, Iterator, Sequence
+
+from sqlalchemy import column as sa_column
+from sqlalchemy import insert
+from sqlalchemy import table as sa_table
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.schema import Table
+
+Write = Callable[[list[tuple]], None]
+
+
+def bind_processors(table: Table, columns: Sequence[str], dialect: Dialect) -> list:
+    """Per column: the bind processor SQLAlchemy applies for ``table.c[col]`` on ``dialect`` (or None)."""
+    return [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+
+
+@contextmanager
+def row_writer(conn: Connection, table: Table, columns: Sequence[str]) -> Iterator[Write]:
+    """A ``write(rows)`` for tuples of database-ready values in ``columns`` order.
+
+    Use it as a context manager around the rows of one table.
+    """
+    dialect = conn.dialect
+    prep = dialect.identifier_preparer
+    target = f"{prep.format_table(table)} ({', '.join(prep.quote(c) for c in columns)})"
+    if dialect.name == "sqlite":
+        sql = f"INSERT INTO {target} VALUES ({', '.join('?' * len(columns))})"
+
+        def write(rows: list[tuple]) -> None:
+            if rows:
+                conn.exec_driver_sql(sql, rows)
+
+        yield write
+    else:
+        stmt = insert(sa_table(table.name, *[sa_column(c) for c in columns], schema=table.schema))
+
+        def write(rows: list[tuple]) -> None:
+            if rows:
+                conn.execute(stmt, [dict(zip(columns, r)) for r in rows])
+
+        yield write
+
