@@ -132,13 +132,16 @@ def messy_copy(src: Path, dst: Path, seed: int, drop_optional: bool = False) -> 
                              ("bpjs_deduction", lambda v: "  ")] + [("wage", f) for f in money]
                       + [("bpjs_deduction", f) for f in money])
         h = rows[0]
-        for r in rows[1:]:
-            if rnd.random() < 0.05 and h[-1] in ("bpjs_deduction", "employment"):
+        # columns in another order, an unknown column first, the optional bpjs_deduction last
+        order = [i for i in reversed(range(len(h))) if h[i] != "bpjs_deduction"] + [h.index("bpjs_deduction")]
+        out = [["catatan"] + [h[i] for i in order]]
+        out += [["x"] + [r[i] for i in order] for r in rows[1:]]
+        if drop_optional:
+            return drop_columns(out, "employment", "bpjs_deduction")
+        for r in out[1:]:
+            if rnd.random() < 0.05:
                 del r[-1]  # a short row: the last (optional) cell is missing
-        order = list(reversed(range(len(h))))
-        out = [[h[i] for i in order] + ["catatan"]]
-        out += [[r[i] if i < len(r) else "" for i in order] + ["x"] for r in rows[1:]]
-        return drop_columns(out, "employment", "bpjs_deduction") if drop_optional else out
+        return out
 
     def declarations(rows):
         return mutate(rows, [("nik", nik_seps), ("period", pad), ("employer_id", pad)]

@@ -5,8 +5,15 @@ inserted in batches; any error anywhere makes the whole load roll back, so the d
 exactly as before (PostgreSQL sequences aside, which are not transactional).
 
 Memory stays flat with the size of payroll: only the small key sets (employer ids, contract ids)
-live in Python; duplicates in the big tables (payroll, declarations, participants) are found in
-SQL after their rows are in, within this import.
+and the fast path's memos of distinct cell texts (bounded) live in Python; duplicates in the big
+tables (payroll, declarations, participants) are found in SQL after their rows are in, within
+this import.
+
+Each row becomes a tuple of database-ready values (``_Table``): for the big tables' CSV files
+first through the fast row parser (``fast.py``), which accepts only rows it can take for certain,
+and otherwise — always for the other tables and for XLSX — through the pydantic model and the row
+checks (``_Table.slow_row``), which are the only source of error messages. The tuples are written
+without per-value type processing (``write.py``).
 """
 from __future__ import annotations
 
@@ -24,6 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 from audits.store import schema as s
 from audits.store.db import ensure_schema
 
+from .fast import compile_row_parser
 from .fields import FieldError, iso_date
 from .models import REQUIRED_TABLES, REQUIRED_WHEN_NPP, SPECS, TableSpec
 from .reader import PACKAGE_YAML, Discovery, ReadError, Source, discover, iter_rows, sha256_file
@@ -127,6 +135,10 @@ def _norm(v):
     return v
 
 
+def _no_fast_path(rownum: int, cells: list) -> None:
+    return None
+
+
 class _Loader:
     def __init__(self, conn: Connection, import_id: int, errors: _Errors, warnings: list[str]):
         self.conn = conn
@@ -179,15 +191,18 @@ class _Loader:
 
         ctx = _Table(self, spec, src, positions)
         slow = ctx.slow_row
+        fast = ctx.fast or _no_fast_path
         count = 0
         with row_writer(self.conn, table, ctx.columns) as write:
             batch: list[tuple] = []
             append = batch.append
             try:
                 for rownum, cells in rows:
-                    row = slow(rownum, cells)
+                    row = fast(rownum, cells)
                     if row is None:
-                        continue
+                        row = slow(rownum, cells)
+                        if row is None:
+                            continue
                     append(row)
                     count += 1
                     if len(batch) >= BATCH:
@@ -252,6 +267,12 @@ class _Table:
         self.keyed = {"employers": ("employer_id", loader.employer_ids), "contracts": ("contract_id", loader.contract_ids)}.get(
             spec.name
         )
+        # the fast path (fast.py) for the big tables' CSV files; None = every row through pydantic
+        self.fast = None
+        if src.sheet is None:
+            self.fast = compile_row_parser(
+                spec, positions, base=self.base, bind_procs=procs, employer_ids=loader.employer_ids, norm=_norm
+            )
 
     def slow_row(self, rownum: int, cells: list) -> tuple | None:
         """The row through the pydantic model and the row checks: its database-ready tuple, or

@@ -33,6 +33,7 @@ def _required(parser: Callable[[Any], Any]):
         except f.FieldError as exc:
             raise _err(str(exc)) from None
 
+    validate.parser = parser  # read by the importer's fast path (fast.py) to pick a column's kind
     return BeforeValidator(validate)
 
 
@@ -45,6 +46,7 @@ def _optional(parser: Callable[[Any], Any], default=None):
         except f.FieldError as exc:
             raise _err(str(exc)) from None
 
+    validate.parser = parser
     return BeforeValidator(validate)
 
 

@@ -1,0 +1,196 @@
+"""The fast path for the big tables: a plain row parser compiled once per file from its header.
+
+For ``payroll``, ``declarations``, ``participants`` and ``payments`` read from CSV, each row first
+goes through a parser that accepts only what it can accept for certain and returns the row's
+database-ready tuple (the same tuple ``load._Table.slow_row`` builds from the pydantic model); for
+any other row it returns None and the loader gives the row to the pydantic model as before. Errors
+and their wording therefore only ever come from the pydantic path: the fast path never reports
+anything, it only skips work on rows that have nothing to report.
+
+How each column is read depends on the parser its model field uses (``validate.parser`` in
+``models.py``):
+
+- ``fields.text`` (names, references): the stripped cell; an empty required cell is left to
+  pydantic, an empty optional one is the model's default.
+- ``fields.money``: plain ASCII ``\\d+(\\.\\d{1,2})?`` (at most 16 digits before the point) straight
+  to integer sen; anything else (empty required cell, separators, signs, 3 decimals …) is left to
+  pydantic. An empty optional cell is the model's default in sen.
+- everything else (ids, NIK, periods, dates, enums, KPJ): the field's own pydantic validator —
+  the very function pydantic runs — applied to the cell once per distinct cell text and
+  remembered (``_Memo``); a value it rejects, and for an employer reference an employer_id that
+  is not in employers, sends the row to pydantic.
+
+Then the table's row check (``end_date`` before ``start_date``) runs on the parsed values, again
+sending a row it objects to to pydantic. Values pass through the column's SQLAlchemy bind processor
+exactly as in the slow path (dates become ``YYYY-MM-DD`` text on SQLite).
+
+XLSX sheets keep the pydantic path for every row: their cells arrive typed (numbers, dates, bools,
+None), where ``1 == 1.0 == True`` would make a memo keyed on the cell value unsafe.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from pydantic import BeforeValidator
+from pydantic_core import PydanticCustomError, PydanticUndefined
+
+from audits.store import schema as s
+
+from . import fields as f
+from .models import TableSpec, _check_dates
+
+FAST_TABLES = ("participants", "declarations", "payments", "payroll")
+MEMO_LIMIT = 200_000  # distinct cell texts remembered per column (NIKs are the most numerous)
+MAX_WHOLE_DIGITS = 16  # 10**16 Rupiah is 10**18 sen, inside BIGINT; longer amounts go to pydantic
+
+
+class _Reject:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "REJECT"
+
+
+REJECT = _Reject()
+
+RowParser = Callable[[int, list], "tuple | None"]
+
+
+def sen(raw: str, default):
+    """Plain Rupiah text -> int sen; ``default`` for an empty cell; REJECT for anything else."""
+    s_ = raw.strip()
+    if not s_:
+        return default
+    if not s_.isascii():
+        return REJECT
+    whole, dot, frac = s_.partition(".")
+    if not whole.isdigit() or len(whole) > MAX_WHOLE_DIGITS:
+        return REJECT
+    if not dot:
+        return int(whole) * 100
+    if not frac.isdigit() or len(frac) > 2:
+        return REJECT
+    return int(whole) * 100 + int(frac) * (10 if len(frac) == 1 else 1)
+
+
+class _Memo(dict):
+    """cell text -> the validator's value (or REJECT), computed on first sight."""
+
+    __slots__ = ("fill",)
+
+    def __init__(self, fill: Callable[[str], Any]):
+        super().__init__()
+        self.fill = fill
+
+    def __missing__(self, raw: str):
+        value = self.fill(raw)
+        if len(self) < MEMO_LIMIT:
+            self[raw] = value
+        return value
+
+
+def _validator(spec: TableSpec, name: str):
+    fi = spec.model.model_fields[name]
+    found = [m.func for m in fi.metadata if isinstance(m, BeforeValidator)]
+    if len(found) != 1 or not hasattr(found[0], "parser"):
+        return None
+    return found[0]
+
+
+def _memo_fill(validator, norm, refs: dict | None) -> Callable[[str], Any]:
+    def fill(raw: str):
+        try:
+            value = validator(norm(raw))
+        except (PydanticCustomError, ValueError, AssertionError):
+            return REJECT  # pydantic will report it
+        if refs is not None and value is not None and value not in refs:
+            return REJECT  # pydantic path reports the unknown employer
+        return value
+
+    return fill
+
+
+def compile_row_parser(
+    spec: TableSpec,
+    positions: dict[str, int],
+    *,
+    base: tuple,
+    bind_procs: list,
+    employer_ids: dict | None,
+    norm: Callable[[Any], Any],
+) -> RowParser | None:
+    """The fast parser for ``spec``'s CSV with its columns at ``positions``, or None when the
+    table has none. ``base`` are the leading values of every tuple (import_id, src_file,
+    src_sheet); ``bind_procs`` the SQLAlchemy bind processors of ``spec.columns``; ``norm`` the
+    loader's cell normalisation (``load._norm``), applied before a validator as in the slow path."""
+    if spec.name not in FAST_TABLES or spec.contract_refs or spec.row_check not in (None, _check_dates):
+        return None
+    table = s.DATA_TABLES[spec.name]
+    ns: dict[str, Any] = {"REJECT": REJECT, "sen": sen, "int": int}
+    body: list[str] = []
+    values: list[str] = []
+    for k, (name, proc) in enumerate(zip(spec.columns, bind_procs)):
+        v = f"v{k}"
+        fi = spec.model.model_fields[name]
+        validator = _validator(spec, name)
+        if validator is None:
+            return None
+        parser = validator.parser
+        is_ref = name in spec.employer_refs and employer_ids is not None
+        pos = positions.get(name)
+        if pos is None:
+            # not in the file: pydantic uses the field's default without running the validator
+            if fi.default is PydanticUndefined:
+                return None
+            ns[f"d{k}"] = proc(fi.default) if proc is not None else fi.default
+            body.append(f"{v} = d{k}")
+            values.append(v)
+            continue
+        if parser is f.money and isinstance(table.c[name].type, s.Money):
+            required = fi.is_required()
+            ns[f"d{k}"] = REJECT if required else proc(validator(None))
+            body += [
+                f"x = c[{pos}]",
+                f"if x.isdigit() and x.isascii() and len(x) <= {MAX_WHOLE_DIGITS}:",
+                f"    {v} = int(x) * 100",
+                "else:",
+                f"    {v} = sen(x, d{k})",
+                f"    if {v} is REJECT: return None",
+            ]
+            values.append(v)  # already int sen: the Money bind processor is not applied again
+            continue
+        if parser is f.text and not is_ref and proc is None:
+            body.append(f"{v} = c[{pos}].strip()")
+            if fi.is_required():
+                body.append(f"if not {v}: return None")
+            else:
+                empty = validator(None)
+                if empty is not None:
+                    return None
+                body.append(f"if not {v}: {v} = None")
+            values.append(v)
+            continue
+        ns[f"m{k}"] = _Memo(_memo_fill(validator, norm, employer_ids if is_ref else None))
+        body += [f"{v} = m{k}[c[{pos}]]", f"if {v} is REJECT: return None"]
+        if proc is not None:
+            ns[f"p{k}"] = proc
+            values.append(f"p{k}({v})")
+        else:
+            values.append(v)
+    if spec.row_check is not None:
+        # the table's own row check on the parsed values (money columns, as sen, are not read by it)
+        ns["row_check"] = spec.row_check
+        fields_ = ", ".join(f"{n!r}: v{k}" for k, n in enumerate(spec.columns))
+        body.append(f"if row_check({{{fields_}}}): return None")
+    ns["BASE0"], ns["BASE1"], ns["BASE2"] = base
+    src = "\n".join(
+        ["def parse(rownum, c):", "    try:"]
+        + [f"        {line}" for line in body]
+        + ["    except IndexError:", "        return None  # a short row: pydantic fills the missing cells"]
+        + [f"    return (BASE0, BASE1, BASE2, rownum, {', '.join(values)})"]
+    )
+    code = compile(src, f"<fast row parser for {spec.name}>", "exec")
+    exec(code, ns)  # noqa: S102 - source built above from the table's own columns
+    parse = ns["parse"]
+    parse.source = src
+    return parse
