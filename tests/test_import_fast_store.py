@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import create_engine, insert, select, text
 
 from audits.importer import PackageError, load_package
+from audits.importer import write as write_mod
 from audits.importer.load import _norm
 from audits.importer.models import SPECS
 from audits.importer.reader import discover, iter_rows
@@ -186,9 +187,9 @@ def packages(tmp_path: Path) -> list[Path]:
 # ------------------------------------------------------------------------------------- tests
 
 
-def test_fast_load_stores_what_the_plain_load_stored(db_url, tmp_path):
+def assert_stored_as_reference(db_url: str, tmp_path: Path, pkgs: list[Path]) -> None:
     pg = db_url.startswith("postgresql")
-    for pkg in packages(tmp_path):
+    for pkg in pkgs:
         got = {}
         for how, load in (("fast", load_package), ("reference", reference_load)):
             if pg:
@@ -203,12 +204,78 @@ def test_fast_load_stores_what_the_plain_load_stored(db_url, tmp_path):
             assert got["fast"][name] == got["reference"][name], (pkg.name, name)
 
 
-def test_error_in_last_table_rolls_back_the_fast_inserts(db_url):
+def test_fast_load_stores_what_the_plain_load_stored(db_url, tmp_path):
+    assert_stored_as_reference(db_url, tmp_path, packages(tmp_path))
+
+
+def test_typeless_insert_stores_the_same(db_url, tmp_path, monkeypatch):
+    """The writer for other databases (a typeless table()/column() insert), tried here on ours."""
+    monkeypatch.setattr(write_mod, "method", lambda dialect: "insert")
+    assert_stored_as_reference(db_url, tmp_path, [DEMO, messy_copy(DEMO, tmp_path / "messy", seed=4)])
+
+
+def copy_spy(monkeypatch) -> list[str]:
+    """Record the tables written through COPY."""
+    used: list[str] = []
+    orig = write_mod._copy
+
+    def spy(conn, sql):
+        used.append(sql.split()[1])
+        yield from orig(conn, sql)
+
+    monkeypatch.setattr(write_mod, "_copy", spy)
+    return used
+
+
+def test_error_in_last_table_rolls_back_the_fast_inserts(db_url, monkeypatch):
+    """workforce is read last: every other table was already written (on PostgreSQL through COPY,
+    in the load's transaction) when its error is found, and nothing of it may stay."""
+    used = copy_spy(monkeypatch)
     engine = get_engine(db_url)
-    with pytest.raises(PackageError):
+    with pytest.raises(PackageError) as info:
         load_package(INVALID / "error-in-last-table", engine)
+    assert info.value.errors == [(INVALID / "error-in-last-table" / "EXPECTED").read_text(encoding="utf-8").strip()]
+    if engine.dialect.name == "postgresql":
+        assert {"payroll", "declarations", "participants", "payments", "employers"} <= set(used)
+    else:
+        assert used == []
     with engine.connect() as conn:
         for t in s.metadata.sorted_tables:
             assert conn.execute(select(t)).first() is None, t.name
     assert load_package(MINI, engine).rows["payroll"] == 5
     engine.dispose()
+
+
+def test_driver_error_inside_copy_rolls_back_as_before(db_url, tmp_path, monkeypatch):
+    """A value PostgreSQL refuses (a NUL byte in a name) fails the COPY mid-table: the load raises
+    the same SQLAlchemy exception class as the executemany did, and stores nothing."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL only (set PATUH_TEST_DB)")
+    from sqlalchemy.exc import DataError
+
+    pkg = messy_copy(MINI, tmp_path / "nul", seed=5)
+    p = pkg / "participants.csv"
+    p.write_text(p.read_text(encoding="utf-8").replace("Budi", "Bu\x00di", 1), encoding="utf-8")
+    used = copy_spy(monkeypatch)
+    engine = get_engine(db_url)
+    with pytest.raises(DataError, match="NUL"):
+        load_package(pkg, engine)
+    assert "participants" in used
+    with engine.connect() as conn:
+        for t in s.metadata.sorted_tables:
+            assert conn.execute(select(t)).first() is None, t.name
+    engine.dispose()
+
+
+def test_blank_csv_rows_are_skipped_as_before(tmp_path):
+    """reader._iter_csv looks at the first cell before checking every cell for a blank row."""
+    from audits.importer.reader import Source, _blank
+
+    p = tmp_path / "payroll.csv"
+    p.write_text("a,b,c\n,,\n , \t,\n,x,\n\u00a0,,y\nz,,\n\n   \n,,,,\n", encoding="utf-8")
+    got = list(iter_rows(Source("payroll", p.name, p)))
+    with p.open(encoding="utf-8", newline="") as fh:
+        want = [(n, cells) for n, cells in enumerate(csv.reader(fh), start=1)
+                if n == 1 or not all(_blank(c) for c in cells)]
+    assert got == want
+    assert [n for n, _ in got] == [1, 4, 5, 6]

@@ -7,7 +7,9 @@ PostgreSQL and as SQLAlchemy's ``YYYY-MM-DD`` text on SQLite. So the rows are in
 types and read back through the typed schema exactly as before.
 
 - SQLite: ``INSERT … VALUES (?, …)`` through ``exec_driver_sql`` (the driver's ``executemany``).
-- Any other database (PostgreSQL included): a typeless ``sqlalchemy.table()/column()`` insert (no type processing).
+- PostgreSQL with psycopg 3: ``COPY … FROM STDIN`` on the connection's own DBAPI connection,
+  inside the load's transaction, so a later error still rolls everything back.
+- Any other database: a typeless ``sqlalchemy.table()/column()`` insert (no type processing).
 """
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from sqlalchemy import column as sa_column
 from sqlalchemy import insert
 from sqlalchemy import table as sa_table
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.schema import Table
 
 Write = Callable[[list[tuple]], None]
@@ -28,16 +31,28 @@ def bind_processors(table: Table, columns: Sequence[str], dialect: Dialect) -> l
     return [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
 
 
+def method(dialect: Dialect) -> str:
+    """How rows are written on ``dialect``: ``executemany`` (SQLite), ``copy`` (PostgreSQL with
+    psycopg 3) or ``insert`` (a typeless SQLAlchemy insert, anything else)."""
+    if dialect.name == "sqlite":
+        return "executemany"
+    if dialect.name == "postgresql" and dialect.driver == "psycopg":
+        return "copy"
+    return "insert"
+
+
 @contextmanager
 def row_writer(conn: Connection, table: Table, columns: Sequence[str]) -> Iterator[Write]:
     """A ``write(rows)`` for tuples of database-ready values in ``columns`` order.
 
-    Use it as a context manager around the rows of one table.
+    Use it as a context manager around the rows of one table: on PostgreSQL it holds one open
+    ``COPY`` (nothing else may run on the connection until the block ends).
     """
     dialect = conn.dialect
     prep = dialect.identifier_preparer
     target = f"{prep.format_table(table)} ({', '.join(prep.quote(c) for c in columns)})"
-    if dialect.name == "sqlite":
+    how = method(dialect)
+    if how == "executemany":
         sql = f"INSERT INTO {target} VALUES ({', '.join('?' * len(columns))})"
 
         def write(rows: list[tuple]) -> None:
@@ -45,6 +60,8 @@ def row_writer(conn: Connection, table: Table, columns: Sequence[str]) -> Iterat
                 conn.exec_driver_sql(sql, rows)
 
         yield write
+    elif how == "copy":
+        yield from _copy(conn, f"COPY {target} FROM STDIN")
     else:
         stmt = insert(sa_table(table.name, *[sa_column(c) for c in columns], schema=table.schema))
 
@@ -54,3 +71,20 @@ def row_writer(conn: Connection, table: Table, columns: Sequence[str]) -> Iterat
 
         yield write
 
+
+def _copy(conn: Connection, sql: str) -> Iterator[Write]:
+    import psycopg
+
+    dbapi = conn.connection.dbapi_connection  # the same connection, so the same transaction
+    try:
+        with dbapi.cursor() as cur, cur.copy(sql) as copy:
+            write_row = copy.write_row
+
+            def write(rows: list[tuple]) -> None:
+                for r in rows:
+                    write_row(r)
+
+            yield write
+    except psycopg.Error as exc:
+        # as SQLAlchemy would have raised it from an executemany: wrapped in its DBAPIError class
+        raise DBAPIError.instance(sql, None, exc, psycopg.Error) from exc
