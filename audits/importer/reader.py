@@ -140,7 +140,8 @@ def _iter_csv(src: Source) -> Iterator[tuple[int, list]]:
             rownum = 0
             for cells in csv.reader(fh):
                 rownum += 1
-                if rownum > 1 and all(_blank(c) for c in cells):
+                # a blank row has only blank cells; a non-blank first cell (almost every row) says no
+                if rownum > 1 and not (cells and cells[0].strip()) and all(_blank(c) for c in cells):
                     continue
                 yield rownum, cells
     except UnicodeDecodeError as exc:
