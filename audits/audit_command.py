@@ -15,7 +15,7 @@ from audits.store import schema as s
 from audits.store.db import ensure_schema, get_engine, resolve_url
 
 from .calc.money import rupiah_text
-from .model import STEP_ORDER
+from .model import NOT_ADDITIVE, STEP_ORDER
 
 FEE_CATEGORIES = {"TUNGGAKAN", "TELAT-BAYAR"}  # the categories that carry a late fee
 DB_HELP = "Database URL (default: PATUH_DB or sqlite:///patuh.db)."
@@ -107,8 +107,13 @@ def _dossiers(engine, result, out_dir: Path, lang: str, pdf: bool, all_cases: bo
         from audits.dossiers import render_all, write_manifest
     except ImportError:
         return []
+    tty = sys.stderr.isatty()
+
     def progress(done: int, total: int, rel: str) -> None:
-        click.echo(f"\r  … {done}/{total} {rel[:60]:<60}", err=True, nl=done == total)
+        if tty:  # one line that updates itself
+            click.echo(f"\r  … {done}/{total} {rel[:60]:<60}", err=True, nl=done == total)
+        else:
+            click.echo(f"  … {done}/{total} {rel}", err=True)
 
     paths = render_all(engine, result.run_id, out_dir, lang=lang, pdf=pdf, all_cases=all_cases,
                        progress=progress)
@@ -128,10 +133,16 @@ def _summary(result) -> None:
     total_n, total_a, total_f = 0, Decimal(0), Decimal(0)
     for cat, v in rows.items():
         a, f = Decimal(v["amount"]), Decimal(v["late_fee"])
-        total_n, total_a, total_f = total_n + v["findings"], total_a + a, total_f + f
+        total_n, total_f = total_n + v["findings"], total_f + f
+        if cat not in NOT_ADDITIVE:
+            total_a += a
         fee = rupiah_text(f) if cat in FEE_CATEGORIES else "–"
-        click.echo(f"{cat:<30} {v['findings']:>7} {rupiah_text(a):>22} {fee:>20}")
-    click.echo(f"{'TOTAL':<30} {total_n:>7} {rupiah_text(total_a):>22} {rupiah_text(total_f):>20}")
+        mark = "*" if cat in NOT_ADDITIVE else " "
+        click.echo(f"{cat:<30} {v['findings']:>7} {rupiah_text(a):>21}{mark} {fee:>20}")
+    click.echo(f"{'TOTAL':<30} {total_n:>7} {rupiah_text(total_a):>21}  {rupiah_text(total_f):>20}")
+    if any(cat in NOT_ADDITIVE for cat in rows):
+        click.echo("* bagian dari pokok TUNGGAKAN/PWBD, tidak dijumlahkan lagi / "
+                   "part of the TUNGGAKAN/PWBD principal, not added again")
     steps: dict[str, int] = {}
     for c in result.cases:
         for st in c.next_steps:

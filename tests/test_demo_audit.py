@@ -34,6 +34,7 @@ def demo_out(tmp_path_factory):
         eng.dispose()
     res = CliRunner().invoke(main, ["audit", str(DEMO), "--out", str(out / "out"), "--db", url, "--no-pdf"])
     assert res.exit_code == 0, res.output
+    (out / "terminal.txt").write_text(res.output, encoding="utf-8")  # beside out/, not in it
     return out / "out", url
 
 
@@ -48,6 +49,21 @@ def test_findings_are_the_readme_table(demo_out):
                 for r in markdown_table(README, "Expected findings")}
     got = {(r["category"], r["subject_id"]): (r["amount"], r["late_fee"]) for r in rows(out / "findings.csv")}
     assert got == promised
+
+
+def test_terminal_total_does_not_bill_unremitted_shares_twice(demo_out):
+    from audits.calc.money import rupiah_text
+    from audits.model import NOT_ADDITIVE
+
+    out, _ = demo_out
+    terminal = (out.parent / "terminal.txt").read_text(encoding="utf-8")
+    promised = markdown_table(README, "Expected findings")
+    total = sum(int(r["amount"]) for r in promised if r["category"] not in NOT_ADDITIVE)
+    assert total < sum(int(r["amount"]) for r in promised)  # the demo has unremitted shares
+    total_line = next(line for line in terminal.splitlines() if line.startswith("TOTAL"))
+    assert rupiah_text(total) in total_line
+    cases = markdown_table(README, "Expected cases")
+    assert total == sum(int(c["total_amount"]) for c in cases)  # the same total as the cases'
 
 
 def test_every_category_occurs(demo_out):
