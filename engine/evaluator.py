@@ -277,12 +277,14 @@ class Evaluator:
 
         cache: dict = {}
         hits: list[Hit] = []
-        for batch, batch_facts in batches.items():
-            hits.extend(self._evaluate_batch(batch, batch_facts, cache))
+        for number, (batch, batch_facts) in enumerate(batches.items()):
+            hits.extend(self._evaluate_batch(batch, batch_facts, cache, f"b{number}"))
         return hits
 
-    def _evaluate_batch(self, batch: str, facts: list[Mapping], cache: dict) -> list[Hit]:
-        prepared = [(fact, *self._engine_fact(fact, batch, cache)) for fact in facts]
+    def _evaluate_batch(self, batch: str, facts: list[Mapping], cache: dict, state: str) -> list[Hit]:
+        """One engine state per batch. The state gets a name of our own, not the batch key:
+        durable-rules cannot delete a state whose name holds a quote or a backslash (error 309)."""
+        prepared = [(fact, *self._engine_fact(fact, state, cache)) for fact in facts]
         self._fired = []
         self._action_errors = []
         asserted = 0
@@ -300,9 +302,18 @@ class Evaluator:
                 asserted += 1
                 if self._action_errors:
                     raise EvaluationError("; ".join(self._action_errors))
-        finally:
+        except BaseException:
             if asserted:
-                self._host.delete_state(self._name, batch)
+                try:
+                    self._host.delete_state(self._name, state)
+                except Exception:  # noqa: BLE001 - the first error is the one to report
+                    pass
+            raise
+        if asserted:
+            try:
+                self._host.delete_state(self._name, state)
+            except Exception as exc:
+                raise EvaluationError(f"batch {batch!r}: durable-rules could not delete its state: {exc}") from exc
         fired = self._fired
         self._fired = []
         self._check_fired(batch, prepared, fired)

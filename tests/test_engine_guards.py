@@ -237,3 +237,12 @@ def test_trace_includes_parameters_used_by_calculators(ev):
 def test_no_parameter_in_force_is_an_error_naming_the_fact(ev):
     with pytest.raises(EvaluationError, match="fact w: .*min_wage.*2020-01-01"):
         ev.evaluate([worker("w", on="2020-01-01")])
+
+
+@pytest.mark.parametrize("batch", ['E"1', "E\\1", "E'1", "E 1/ü"])
+def test_batch_keys_with_quotes_and_backslashes(ev, batch):
+    """Batch keys are employer ids from the data: the engine state gets a name of our own."""
+    f = month("x1", batch=batch)
+    hits = ev.evaluate([f])
+    again = ev.evaluate([month("x2", batch=batch)])
+    assert [h.fact["id"] for h in hits] == ["x1"] and [h.fact["id"] for h in again] == ["x2"]
