@@ -34,7 +34,7 @@ from audits.store.db import ensure_schema
 from .fast import compile_row_parser
 from .fields import FieldError, iso_date
 from .models import REQUIRED_TABLES, REQUIRED_WHEN_NPP, SPECS, TableSpec
-from .reader import PACKAGE_YAML, Discovery, ReadError, Source, discover, iter_rows, sha256_file
+from .reader import PACKAGE_YAML, Discovery, ReadError, Source, _blank, discover, iter_rows, sha256_file
 from .write import bind_processors, row_writer
 
 ERROR_LIMIT = 200
@@ -196,8 +196,15 @@ class _Loader:
         with row_writer(self.conn, table, ctx.columns) as write:
             batch: list[tuple] = []
             append = batch.append
+            width = len(header)
             try:
                 for rownum, cells in rows:
+                    if len(cells) > width and any(not _blank(c) for c in cells[width:]):
+                        # an unquoted 3,054,552 splits into three cells: never read it as 3
+                        err(f"{label} row {rownum}: {len(cells)} cells but the header has {width} columns"
+                            f" — a comma inside a number or a text? write numbers without separators"
+                            f" (3054552) and put text with commas in double quotes")
+                        continue
                     row = fast(rownum, cells)
                     if row is None:
                         row = slow(rownum, cells)
@@ -263,7 +270,8 @@ class _Table:
         self.procs = list(zip(self.fields, procs))
         self.validate = spec.model.model_validate
         self.emp_refs = spec.employer_refs if loader.employer_ids is not None else ()
-        self.con_refs = spec.contract_refs if loader.contract_ids is not None else ()
+        # without a contracts table every contract reference is unknown: never import it unchecked
+        self.con_refs = spec.contract_refs
         self.keyed = {"employers": ("employer_id", loader.employer_ids), "contracts": ("contract_id", loader.contract_ids)}.get(
             spec.name
         )
@@ -313,8 +321,9 @@ class _Table:
                 bad = True
         for col in self.con_refs:
             v = rec[col]
-            if v is not None and v not in loader.contract_ids:
-                err(f'{label} row {rownum}, column {col}: "{v}" is not a contract_id in contracts')
+            if v is not None and v not in (loader.contract_ids or ()):
+                why = "" if loader.contract_ids is not None else " — the package has no contracts table"
+                err(f'{label} row {rownum}, column {col}: "{v}" is not a contract_id in contracts{why}')
                 bad = True
         if keyed is not None:
             kcol, seen = keyed
