@@ -203,7 +203,9 @@ def _contracts(sc: Scope, ids: set[str]) -> dict[str, dict]:
         return {}
     c, r = s.contracts, s.project_registrations
     regs: dict = defaultdict(list)
-    for row in sc.conn.execute(select(r).where(r.c.import_id == sc.import_id, r.c.contract_id.in_(sorted(ids)))
+    # only registrations on or before as_of: a later one did not exist when the finding was made
+    for row in sc.conn.execute(select(r).where(r.c.import_id == sc.import_id, r.c.contract_id.in_(sorted(ids)),
+                                               r.c.registered_on <= sc.as_of)
                                .order_by(r.c.registered_on)).mappings():
         regs[row["contract_id"]].append(row)
     out = {}

@@ -172,3 +172,15 @@ def test_edge_readings_match_the_oracle(db_url, params, tmp_path):
 
 def expected_steps(expected, employer_id):
     return next(c.next_steps for c in expected.cases if c.employer_id == employer_id)
+
+
+def test_registration_after_as_of_is_not_evidence(db_url, tmp_path):
+    """A project registered after as_of is unregistered at as_of — in the finding and its evidence."""
+    pkg = _variant(tmp_path, contracts=[
+        "SPK-LATE/2025,Jalan desa,E001,Dinas PUPR Kota Pontianak,apbd-kabupaten,Budi,80000000,2025-03-03,"
+        "2025-03-10,2025-05-30,6171,"], project_registrations=["SPK-LATE/2025,PRJ-LATE,2025-07-01,80000000,192000,2025-07-01"])
+    _, r = audit(db_url, pkg)
+    f = next(f for f in r.findings if f.subject_id == "SPK-LATE/2025")
+    assert f.category == "JAKON-BELUM-DAFTAR" and f.amount == 192000
+    contract = f.evidence["contracts"][0]
+    assert contract["registered_on"] == "" and contract["registration_no"] == "" and contract["contribution_paid"] == "0.00"

@@ -128,7 +128,9 @@ def load_run(engine: Engine, run_id: str) -> RunData:
 
         contracts = {r["contract_id"]: dict(r) for r in conn.execute(select(s.contracts).where(s.contracts.c.import_id == imp_id)).mappings()}
         registrations: dict[str, list[dict]] = {}
-        for r in conn.execute(select(s.project_registrations).where(s.project_registrations.c.import_id == imp_id)).mappings():
+        # a registration made after as_of did not exist at as_of (the findings say the same)
+        pr = s.project_registrations
+        for r in conn.execute(select(pr).where(pr.c.import_id == imp_id, pr.c.registered_on <= run["as_of"])).mappings():
             registrations.setdefault(r["contract_id"], []).append(dict(r))
         for lst in registrations.values():
             lst.sort(key=lambda x: (x["registered_on"], x["registration_no"], x["src_row"]))
