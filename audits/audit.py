@@ -49,6 +49,7 @@ class AuditResult:
     cases: list[Case]
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # what could not be assessed
 
 
 def default_rules_dir() -> Path:
@@ -205,6 +206,8 @@ def run_audit(
     result = AuditResult(rid, import_id, imp["package_hash"], ruleset.revision, as_of, period_from, period_to,
                          findings, cases, timings)
     result.counts = _counts(findings, cases, len(facts))
+    result.warnings = list(sc.warnings)
+    result.counts["warnings"] = result.warnings
     t = time.perf_counter()
     _record(engine, result, used)
     timings["store"] = time.perf_counter() - t

@@ -97,6 +97,8 @@ def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf,
     except Exception as exc:  # an inspector never sees a traceback
         _fail(f"{type(exc).__name__}: {exc}", 2)
 
+    for w in result.warnings:
+        click.echo(f"warning: {w}", err=True)
     _summary(result)
     click.echo(f"run {result.run_id} · ruleset {result.revision[:12]} · as_of {result.as_of} · "
                f"{result.period_from}..{result.period_to} → {out_dir}/")

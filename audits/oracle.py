@@ -198,9 +198,11 @@ def dues_on(wage_total: Decimal, jp_base: Decimal, period: str, risk_group: int,
     return total_due(dues(wage_total, jp_base, period_start(period), risk_group, programs, params))
 
 
-def minimum_wage(regency_code: str, period: str, params) -> Decimal:
-    """The UMK of the regency for P's year; the UMP where no UMK is set or the UMK is below it."""
-    return shared_minimum_wage(str(regency_code), period_start(period), params).value
+def minimum_wage(regency_code: str, period: str, params) -> Decimal | None:
+    """The UMK of the regency for P's year; the UMP where no UMK is set or the UMK is below it;
+    None where neither is in force (the month is not assessed)."""
+    use = shared_minimum_wage(str(regency_code), period_start(period), params)
+    return None if use is None else use.value
 
 
 def mandatory_programs(scale: str, period: str, params) -> tuple[str, ...]:
@@ -368,6 +370,8 @@ def find_under_minimum(employer: dict, payroll_by_month, params) -> list[Finding
     out = []
     for period, rows in sorted(payroll_by_month.items()):
         minimum = minimum_wage(employer["regency_code"], period, params)
+        if minimum is None:
+            continue  # Interpretation: no UMK or UMP in force: not assessed (the audit warns)
         short = [minimum - r["wage"] for r in rows
                  if _employment(r) in ("pkwtt", "pkwt") and r["wage"] < minimum]
         if short:
@@ -467,9 +471,11 @@ def find_contract(contract: dict, amendments: list[dict], registrations: list[di
         return []
     out = []
     first = min(r["registered_on"] for r in regs)
-    days = int(params.value("jakon_registration_working_days", contract["spk_date"]))
-    deadline = add_working_days(contract["spk_date"], days)
-    if first > deadline:
+    # Interpretation: the deadline of the rule in force at the SPK; none in force (an SPK before
+    # Permenaker 44/2015) → JAKON-TELAT-DAFTAR is not assessed.
+    days = params.find("jakon_registration_working_days", contract["spk_date"])
+    deadline = add_working_days(contract["spk_date"], int(days.value)) if days is not None else None
+    if deadline is not None and first > deadline:
         out.append(make("JAKON-TELAT-DAFTAR", ZERO, f"registered {first}, deadline {deadline}"))
     # Interpretation: contributions paid under every registration on or before as_of are added up.
     paid = sum((r["contribution_paid"] for r in regs), ZERO)

@@ -184,3 +184,26 @@ def test_registration_after_as_of_is_not_evidence(db_url, tmp_path):
     assert f.category == "JAKON-BELUM-DAFTAR" and f.amount == 192000
     contract = f.evidence["contracts"][0]
     assert contract["registered_on"] == "" and contract["registration_no"] == "" and contract["contribution_paid"] == "0.00"
+
+
+def test_what_cannot_be_assessed_is_said(db_url, params, tmp_path):
+    """No minimum wage in force, an unknown regency, an SPK before the 14-day rule existed: the
+    audit says so instead of staying silent, and agrees with the oracle on what it does find."""
+    pkg = _variant(
+        tmp_path,
+        employers=["E009,CV Luar Kalbar,,,,,mikro,jasa,,,9999,"],
+        payroll=["E009,2025-01,6171010101900009,Andi,pkwtt,1000000,0",
+                 "E002,2021-06,6101010505950004,Rina Wati,pkwtt,1000000,0"],
+        contracts=["SPK-2015/OLD,Gedung lama,E001,Dinas PUPR Kota Pontianak,apbd-kabupaten,Budi,80000000,2015-03-03,"
+                   "2015-03-10,2015-05-30,6171,"],
+        project_registrations=["SPK-2015/OLD,PRJ-OLD,2015-04-30,80000000,192000,2015-04-30"],
+    )
+    _, r = audit(db_url, pkg)
+    text = "\n".join(r.warnings)
+    assert "regency 9999 has no UMK" in text
+    assert "regency 6101 in 2021-06" in text and "UPAH-DI-BAWAH-UMK not assessed" in text
+    assert "contract SPK-2015/OLD" in text and "JAKON-TELAT-DAFTAR not assessed" in text
+    assert not [f for f in r.findings if f.subject_id == "SPK-2015/OLD"]
+    umk = [f for f in r.findings if f.subject_id == "E009:2025-01"]
+    assert [f.category for f in umk] == ["UPAH-DI-BAWAH-UMK"] and umk[0].amount == 2878286 - 1000000  # the UMP
+    assert key(r.findings) == key(audit_package(pkg, params).findings)

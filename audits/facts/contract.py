@@ -42,15 +42,20 @@ def contract_facts(sc: Scope) -> list[dict]:
         .where(c.c.import_id == sc.import_id)
         .order_by(c.c.contract_id)
     )
-    days = sc.lookup("jakon_registration_working_days", sc.as_of).value
-    tolerance = sc.lookup("jakon_underpayment_tolerance", sc.as_of).value
     facts = []
     for row in sc.conn.execute(q):
         value = rupiah(row.amended_value if row.amended_value is not None else row.value)
         contribution = round_rupiah(construction_contribution(value, row.spk_date, sc.params).total)
         registered = row.registered_on is not None
         paid = rupiah(row.paid) if registered else rupiah(0)
-        deadline = add_working_days(row.spk_date, int(days))
+        # the registration deadline of the rule in force when the SPK was issued
+        days = sc.params.find("jakon_registration_working_days", row.spk_date)
+        if days is None:
+            deadline = None  # JAKON-TELAT-DAFTAR cannot be judged: its rule field stays absent
+            sc.warn(f"contract {row.contract_id}: no registration deadline in force on its SPK date "
+                    f"{row.spk_date.isoformat()}; JAKON-TELAT-DAFTAR not assessed")
+        else:
+            deadline = add_working_days(row.spk_date, int(sc.note(days).value))
         facts.append({
             "id": f"c:{row.contract_id}",
             "type": "contract",
@@ -72,6 +77,5 @@ def contract_facts(sc: Scope) -> list[dict]:
             "registration_deadline": deadline,
             "contribution_paid": paid,
             "shortfall": contribution - paid if registered else contribution,
-            "underpayment_tolerance": tolerance,
         })
     return facts

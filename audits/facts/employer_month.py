@@ -135,7 +135,11 @@ def employer_month_facts(sc: Scope) -> list[dict]:
     @lru_cache(maxsize=None)
     def minimum_of(regency: str, period: str) -> Decimal:
         minimum = sc.minimum_wage(regency, period)
-        return minimum if minimum is not None else ZERO
+        if minimum is None:
+            sc.warn(f"no minimum wage (UMK or UMP) in force for regency {regency} in {period}: "
+                    "UPAH-DI-BAWAH-UMK not assessed there")
+            return ZERO
+        return minimum
 
     for r in _payroll_aggregates(sc):
         f = base(r.employer_id, r.period)

@@ -43,6 +43,12 @@ class Scope:
     params: ParameterStore
     # parameters used while deriving facts (JP caps, minimum wages, tolerances), for the run record
     used: dict = field(default_factory=dict)
+    # what could not be assessed, said once each: printed by `patuh audit` and kept with the run
+    warnings: list[str] = field(default_factory=list)
+
+    def warn(self, message: str) -> None:
+        if message not in self.warnings:
+            self.warnings.append(message)
 
     @property
     def periods(self) -> list[str]:
@@ -92,6 +98,9 @@ def build_lookup_tables(sc: "Scope") -> None:
     regencies = conn.execute(
         select(s.employers.c.regency_code).where(s.employers.c.import_id == sc.import_id).distinct()
     ).scalars().all()
+    known = {str(k) for v in sc.params.get("umk").values for k in v.value}
+    for r in sorted(set(regencies) - known):
+        sc.warn(f"regency {r} has no UMK in the parameters: the provincial UMP is applied to its employers")
     minimums = []
     for r in sorted(regencies):
         for p in sc.periods:
