@@ -93,12 +93,8 @@ def count_rows(path: Path) -> int:
 def generate(out: Path, employers: int, use_patuh: bool) -> tuple[float, float]:
     if out.exists():
         shutil.rmtree(out)
-    if use_patuh:
-        cmd = [_bin("patuh"), "generate", str(out), "--employers", str(employers), "--months", MONTHS,
-               "--seed", str(SEED)]
-    else:
-        cmd = [sys.executable, str(HERE / "synth.py"), str(out), "--employers", str(employers), "--months", MONTHS,
-               "--seed", str(SEED)]
+    cmd = [_bin("patuh"), "generate", str(out), "--employers", str(employers), "--months", MONTHS,
+           "--seed", str(SEED)]
     out.parent.mkdir(parents=True, exist_ok=True)
     log = out.parent / f"{out.name}.generate.log"
     rc, secs, rss = run_child(cmd, log)
@@ -128,7 +124,7 @@ def employers_for(size: int, use_patuh: bool) -> int:
     """How many employers give about `size` payroll rows. Employers differ a lot in size, so a
     mean from a small probe misses; the generator is deterministic and streams employer by employer,
     so one probe big enough for the largest size gives the row count of every prefix."""
-    gen = "patuh" if use_patuh else "synth"
+    gen = "patuh"
     meta = BENCH_DIR / f"calibration-{gen}.json"
     cum = json.loads(meta.read_text())["cumulative"] if meta.exists() else []
     if not cum or cum[-1] < size:
@@ -143,7 +139,7 @@ def employers_for(size: int, use_patuh: bool) -> int:
 
 def package_for(size: int, use_patuh: bool) -> dict:
     """The cached package of about `size` payroll rows; generated (and timed) if missing."""
-    gen = "patuh" if use_patuh else "synth"
+    gen = "patuh"
     folder = BENCH_DIR / str(size)
     meta_path = BENCH_DIR / f"{size}.json"
     employers = employers_for(size, use_patuh)
@@ -538,7 +534,6 @@ def targets(results: list[dict]) -> list[str]:
 
 
 def report(results: list[dict], mach: dict, args) -> str:
-    gens = sorted({r["package"]["generator"] for r in results})
     head = [
         f"Measured {mach['date']} on {mach['cpu']}, {mach['cores']} cores, {mach['ram_gb']} GB RAM, "
         f"Python {mach['python']}, DuckDB {mach['duckdb']} ({mach['os']}).",
@@ -546,7 +541,7 @@ def report(results: list[dict], mach: dict, args) -> str:
                                              if mach["uncommitted"] else "") + "."
         + (" **The code changed during the run: the sizes may have run different versions.**"
            if mach.get("code_changed_during_run") else ""),
-        f"Packages: {', '.join('`patuh generate`' if g == 'patuh' else '`benchmarks/synth.py`' for g in gens)}, "
+        f"Packages: `patuh generate`, "
         f"months {MONTHS}, seed {SEED}; database: {'fresh SQLite file per run' if not args.db else args.db}.",
         "",
         "Each cell: wall time (CPU time of the process) · payroll rows per second of wall time · peak RSS "
@@ -583,7 +578,6 @@ def main(argv=None) -> None:
     ap.add_argument("--json", type=Path, default=HERE / "results.json")
     ap.add_argument("--markdown", type=Path, action="append",
                     help="file(s) whose bench markers get the table (default: README.md and docs/performance.md)")
-    ap.add_argument("--generator", choices=["auto", "patuh", "synth"], default="auto")
     ap.add_argument("--repeat", type=int, default=1, help="run patuh and the reference N times, keep the fastest")
     # internal: the per-size children
     ap.add_argument("--child-patuh", type=Path, help=argparse.SUPPRESS)
@@ -598,11 +592,9 @@ def main(argv=None) -> None:
         sys.path.insert(0, str(HERE))
         return child_reference(a.child_reference, a.result)
 
-    use_patuh = a.generator == "patuh" or (a.generator == "auto" and generator_available())
-    if a.generator == "patuh" and not generator_available():
-        raise SystemExit("audits.generate is not there yet: use --generator synth")
-    if not use_patuh:
-        print("note: audits.generate is not available — packages come from benchmarks/synth.py", flush=True)
+    if not generator_available():
+        raise SystemExit("patuh's generator (audits.generate) is not importable: install the project first")
+    use_patuh = True
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     sizes = [int(x.replace("_", "")) for x in a.sizes.split(",") if x.strip()]
     mach = machine()
