@@ -10,6 +10,7 @@ from engine.parameters import ParameterStore
 
 from .calc.bill import monthly_bill
 from .calc.calendar import due_date as _due_date
+from .calc.calendar import period_start
 from .calc.dues import dues, total_due
 from .calc.jakon import construction_contribution
 from .calc.late_fee import late_fee as _late_fee
@@ -77,15 +78,35 @@ def dues_underreported_wages(fact, params, trace) -> Decimal:
                           int(fact["risk_group"]), fact["programs"], params, trace))
 
 
+def monthly_dues(fact, params, trace, which: str) -> list[tuple[str, Decimal, Decimal, dict]]:
+    """Employer-level dues month by month, each at its month's rates and mandatory programmes:
+    [(period, wage, JP base, {programme: Due})]. `which` is "mandatory" (PWBD) or "missing" (PDS-PROGRAM). A fact
+    without `by_month` (a rule example) is one block at `on` with its totals and listed programmes."""
+    months = fact.get("by_month")
+    if not months:
+        programs = fact["mandatory_programs"] if which == "mandatory" else fact["missing_programs"]
+        wage, jp_base = _d(fact["wage_total"]), _d(fact["jp_base_total"])
+        return [(str(fact["on"])[:7], wage, jp_base,
+                 dues(wage, jp_base, _on(fact), _risk_group(fact, params, trace), programs, params, trace))]
+    out = []
+    for period, wage, jp_base in months:
+        on = period_start(period)
+        use = params.lookup("mandatory_programs", on, fact["scale"])
+        trace.append(use)
+        programs = list(use.value) if which == "mandatory" else [p for p in use.value if p not in fact["programs"]]
+        group = int(fact.get("risk_group") or 0) or _risk_group(dict(fact, on=on), params, trace)
+        out.append((period, _d(wage), _d(jp_base), dues(_d(wage), _d(jp_base), on, group, programs, params, trace)))
+    return out
+
+
 def dues_unregistered_employer(fact, params, trace) -> Decimal:
     """PWBD: dues on payroll wages for the programmes mandatory for the employer's scale."""
-    return total_due(dues(_d(fact["wage_total"]), _d(fact["jp_base_total"]), _on(fact),
-                          _risk_group(fact, params, trace), fact["mandatory_programs"], params, trace))
+    return sum((total_due(d) for *_, d in monthly_dues(fact, params, trace, "mandatory")), ZERO)
 
 
 def dues_missing_programs(fact, params, trace) -> Decimal:
-    return total_due(dues(_d(fact["wage_total"]), _d(fact["jp_base_total"]), _on(fact),
-                          _risk_group(fact, params, trace), fact["missing_programs"], params, trace))
+    """PDS-PROGRAM: dues of the mandatory programmes the registration lacks."""
+    return sum((total_due(d) for *_, d in monthly_dues(fact, params, trace, "missing")), ZERO)
 
 
 def minimum_wage_shortfall(fact, params, trace) -> Decimal:

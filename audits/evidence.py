@@ -15,6 +15,7 @@ from .calc.dues import dues
 from .calc.jakon import construction_contribution
 from .calc.late_fee import late_fee
 from .calc.bill import monthly_bill
+from .calculators import monthly_dues
 from .facts.scope import Scope
 from .store import schema as s
 
@@ -94,8 +95,13 @@ def _payments(sc: Scope, keys) -> dict:
 
 
 def _programme_rows(period, wage, jp_base, on, group, programs, params) -> list[dict]:
+    return _due_rows(period, wage, jp_base, dues(wage, jp_base, on, group, programs, params))
+
+
+def _due_rows(period, wage, jp_base, by_program) -> list[dict]:
+    """Computation-sheet rows, one per programme: base, rate, due."""
     rows = []
-    for prog, due in dues(wage, jp_base, on, group, programs, params).items():
+    for prog, due in by_program.items():
         base = jp_base if prog == "JP" else wage
         rows.append({"period": period, "program": prog, "base": money(base),
                      "rate": str((due.total / base).normalize()) if base else "0",
@@ -147,12 +153,11 @@ def collect(sc: Scope, findings, facts_by_id: dict[str, dict]) -> None:
             if fact["registered"]:
                 ev["computation"] = _bill_sheet(f.period, fact, params, sc.as_of)
         elif f.category in ("PWBD", "PDS-PROGRAM"):
-            group = fact["risk_group"] or int(params.value("pwbd_estimate_risk_group", period_start(sc.period_from)))
-            programs = fact["mandatory_programs"] if f.category == "PWBD" else fact["missing_programs"]
-            ev["computation"] = _programme_rows(f"{fact['first_period']}..{fact['last_period']}", fact["wage_total"],
-                                                fact["jp_base_total"], dt.date.fromisoformat(str(fact["on"])),
-                                                group, programs, params)
-            if f.category == "PWBD" and not fact["risk_group"]:
+            # one block per month, at that month's rates: the sheet adds up to the finding
+            which = "mandatory" if f.category == "PWBD" else "missing"
+            ev["computation"] = [row for period, wage, jp_base, by in monthly_dues(fact, params, [], which)
+                                 for row in _due_rows(period, wage, jp_base, by)]
+            if f.category == "PWBD" and not fact["risk_group"] and ev["computation"]:
                 ev["computation"][0]["note"] = "kelompok risiko tidak diketahui: taksiran kelompok 5"
         elif f.subject_type == "contract":
             ev["contracts"] = [dict(contracts[f.subject_id], current_value=money(fact["current_value"]))]

@@ -207,3 +207,35 @@ def test_what_cannot_be_assessed_is_said(db_url, params, tmp_path):
     umk = [f for f in r.findings if f.subject_id == "E009:2025-01"]
     assert [f.category for f in umk] == ["UPAH-DI-BAWAH-UMK"] and umk[0].amount == 2878286 - 1000000  # the UMP
     assert key(r.findings) == key(audit_package(pkg, params).findings)
+
+
+def test_employer_level_dues_take_each_months_rates(db_url, tmp_path):
+    """PWBD over two months with a JKM rate that changes between them: each month at its own rate
+    (as the oracle does), and the computation sheet adds up to the finding."""
+    import shutil
+    from decimal import Decimal
+
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    iuran = rules / "parameters" / "iuran.yaml"
+    text = iuran.read_text(encoding="utf-8")
+    marker = "      source: parapuan.co; nova.grid.id (values S2; article S1)\n      status: S2\n"
+    assert marker in text
+    iuran.write_text(text.replace(marker, marker + (
+        "    - {valid_from: 2025-02-01, value: 0.0040, instrument: test, article: test, source: test, status: D}\n"), 1),
+        encoding="utf-8")
+    changed = ParameterStore.load(rules / "parameters")
+    pkg = _variant(tmp_path, payroll=["E002,2025-02,6101010505950004,Rina Wati,pkwtt,2500000,0"])
+    engine = get_engine(db_url)
+    r = run_audit(engine, load_package(pkg, engine).import_id, rules_dir=rules)
+    pwbd = next(f for f in r.findings if f.category == "PWBD")
+    expected = audit_package(pkg, changed)
+    assert key(r.findings) == key(expected.findings)
+    single_rate = next(f for f in audit_package(pkg, ParameterStore.load(ROOT / "rules" / "parameters")).findings
+                       if f.category == "PWBD")
+    assert pwbd.amount != single_rate.amount  # the February JKM rate made a difference
+    sheet = pwbd.evidence["computation"]
+    assert {row["period"] for row in sheet} == {"2025-01", "2025-02"}
+    from audits.calc.money import round_rupiah
+
+    assert round_rupiah(sum(Decimal(row["due"]) for row in sheet)) == pwbd.amount

@@ -15,7 +15,7 @@ ZERO = Decimal(0)
 def employer_facts(sc: Scope, month_facts: list[dict]) -> list[dict]:
     """Built from the employer-month facts (already aggregated in SQL): no second payroll scan."""
     employers = employer_rows(sc.conn, sc.import_id)
-    totals: dict[str, dict] = defaultdict(lambda: {"rows": 0, "wage": ZERO, "jp": ZERO, "months": []})
+    totals: dict[str, dict] = defaultdict(lambda: {"rows": 0, "wage": ZERO, "jp": ZERO, "months": [], "by_month": []})
     for f in month_facts:
         if f["payroll_workers"]:
             t = totals[f["employer_id"]]
@@ -23,6 +23,7 @@ def employer_facts(sc: Scope, month_facts: list[dict]) -> list[dict]:
             t["wage"] += f["wage_total"]
             t["jp"] += f["jp_base_total"]
             t["months"].append(f["period"])
+            t["by_month"].append((f["period"], f["wage_total"], f["jp_base_total"]))
     on = period_start(sc.period_from)
     facts = []
     # every employer of the package: a registration that lacks a mandatory programme is a finding
@@ -54,5 +55,8 @@ def employer_facts(sc: Scope, month_facts: list[dict]) -> list[dict]:
             "last_period": max(t["months"], default=sc.period_to),
             "wage_total": t["wage"],
             "jp_base_total": t["jp"],
+            # (period, wage, JP base) per month: dues take each month's rates (read by calculators,
+            # never by a rule, so it does not enter the engine)
+            "by_month": tuple(t["by_month"]),
         })
     return facts
