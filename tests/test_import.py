@@ -145,12 +145,14 @@ def test_unknown_column_file_and_sheet_give_warnings(engine, tmp_path):
     pkg = copy_mini(tmp_path)
     rewrite_csv(pkg / "payroll.csv", lambda rows: [r + (["bonus"] if i == 0 else ["5"]) for i, r in enumerate(rows)])
     (pkg / "notes.txt").write_text("hello")
+    (pkg / "README.md").write_text("# what this package is")
     wb = Workbook()
     wb.active.title = "catatan"
     wb.save(pkg / "extra.xlsx")
     r = load_package(pkg, engine)
     assert "payroll.csv: column 'bonus' is not part of the data package, ignored" in r.warnings
     assert "notes.txt: not a data-package file, ignored" in r.warnings
+    assert not [w for w in r.warnings if w.startswith("README.md")]  # a package's README is not data
     assert "extra.xlsx sheet catatan: not a data-package table, ignored" in r.warnings
     assert r.rows["payroll"] == 5
 

@@ -50,6 +50,9 @@ def _ignored(name: str) -> bool:
     return name.startswith(".") or name.startswith("~$")
 
 
+DOCUMENT_SUFFIXES = (".md",)  # a package's README; any other unknown file is named in a warning
+
+
 def discover(folder: Path) -> Discovery:
     d = Discovery()
     csvs: dict[str, Path] = {}
@@ -70,6 +73,8 @@ def discover(folder: Path) -> Discovery:
         elif low.endswith(".xlsx"):
             workbooks.append(p)
             d.data_files.append(p)
+        elif low.endswith(DOCUMENT_SUFFIXES):
+            continue  # the README that travels with a package: not data, no warning
         else:
             d.warnings.append(f"{p.name}: not a data-package file, ignored")
     for table, p in csvs.items():
