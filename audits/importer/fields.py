@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 
 from stdnum.exceptions import InvalidLength, ValidationError as StdnumError
