@@ -1,9 +1,7 @@
 """`patuh audit`, `patuh findings`, `patuh explain`, `patuh cases`: the inspector's commands."""
 from __future__ import annotations
 
-import datetime as dt
 import json
-import re
 import sys
 from decimal import Decimal
 from pathlib import Path
@@ -15,6 +13,7 @@ from audits.store import schema as s
 from audits.store.db import ensure_schema, get_engine, resolve_url
 
 from .calc.money import rupiah_text
+from .cli_types import DATE, PERIOD
 from .model import NOT_ADDITIVE, STEP_ORDER
 
 FEE_CATEGORIES = {"TUNGGAKAN", "TELAT-BAYAR"}  # the categories that carry a late fee
@@ -26,23 +25,6 @@ def _fail(message: str, code: int = 1):
     sys.exit(code)
 
 
-def _period(value: str | None, name: str) -> str | None:
-    if value is None:
-        return None
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
-        _fail(f"{name} {value!r} is not a month YYYY-MM", 2)
-    return value
-
-
-def _date(value: str | None, name: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        _fail(f"{name} {value!r} is not a date YYYY-MM-DD", 2)
-
-
 def _progress(msg: str) -> None:
     click.echo(f"  … {msg}", err=True)
 
@@ -50,9 +32,9 @@ def _progress(msg: str) -> None:
 @click.command("audit")
 @click.argument("package", type=click.Path(file_okay=False))
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Folder for findings, cases, dossiers.")
-@click.option("--from", "period_from", default=None, metavar="YYYY-MM", help="First contribution month (default: first payroll month).")
-@click.option("--to", "period_to", default=None, metavar="YYYY-MM", help="Last contribution month (default: last payroll month).")
-@click.option("--as-of", "as_of", default=None, metavar="DATE", help="Reference date (default: as_of of package.yaml, else today).")
+@click.option("--from", "period_from", default=None, type=PERIOD, help="First contribution month (default: first payroll month).")
+@click.option("--to", "period_to", default=None, type=PERIOD, help="Last contribution month (default: last payroll month).")
+@click.option("--as-of", "as_of", default=None, type=DATE, help="Reference date (default: as_of of package.yaml, else today).")
 @click.option("--db", default=None, metavar="URL", help=DB_HELP)
 @click.option("--rules", "rules_dir", default=None, type=click.Path(file_okay=False), help="Rules folder (default: ./rules or the installed rulebook).")
 @click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True, help="Language of the dossiers.")
@@ -68,8 +50,6 @@ def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf,
     from audits.importer.load import PackageError, load_package
     from audits.outputs import write_results
 
-    period_from, period_to = _period(period_from, "--from"), _period(period_to, "--to")
-    as_of_date = _date(as_of, "--as-of")
     out_dir = Path(out)
     try:
         engine = get_engine(resolve_url(db))
@@ -83,7 +63,7 @@ def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf,
             click.echo(f"    {sum(loaded.rows.values()):,} rows in {loaded.seconds:.1f} s", err=True)
         click.echo("2/4 audit", err=True)
         result = run_audit(engine, loaded.import_id, period_from=period_from, period_to=period_to,
-                           as_of=as_of_date, rules_dir=Path(rules_dir) if rules_dir else None, progress=_progress)
+                           as_of=as_of, rules_dir=Path(rules_dir) if rules_dir else None, progress=_progress)
         click.echo("3/4 hasil / results", err=True)
         written = write_results(out_dir, result)
         click.echo("4/4 dosir / dossiers", err=True)

@@ -27,7 +27,7 @@ import click
 from stdnum import luhn
 
 from audits import oracle
-from audits.calc.calendar import add_working_days, is_working_day, period_end, period_start
+from audits.calc.calendar import add_working_days, is_working_day, months_between, period_end, period_start
 from audits.calc.dues import canonical_programs
 from audits.model import CASE_COLUMNS, FINDING_COLUMNS
 from engine.parameters import ParameterError, ParameterStore
@@ -249,7 +249,7 @@ class Generator:
     def __init__(self, n_employers: int, period_from: str, period_to: str, seed: int, as_of: dt.date,
                  params: ParameterStore):
         self.n = n_employers
-        self.months = oracle.months_between(period_from, period_to)
+        self.months = months_between(period_from, period_to)
         self.scope = oracle.Scope(as_of, period_from, period_to)
         self.as_of = as_of
         self.rng = random.Random(seed)

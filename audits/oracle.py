@@ -40,7 +40,7 @@ from typing import Iterable, Mapping
 import yaml
 
 from audits.calc.minimum import minimum_wage as shared_minimum_wage
-from audits.calc.calendar import add_working_days, due_date, period_end, period_start
+from audits.calc.calendar import add_working_days, due_date, months_between, period_end, period_start
 from audits.calc.dues import canonical_programs, dues, jp_cap, total_due
 from audits.calc.jakon import construction_contribution
 from audits.calc.late_fee import late_fee
@@ -101,15 +101,6 @@ def memo(params) -> MemoParams:
 
 
 # ------------------------------------------------------------------------------------- scope
-
-
-def months_between(period_from: str, period_to: str) -> list[str]:
-    y, m = (int(x) for x in period_from.split("-"))
-    out = []
-    while f"{y:04d}-{m:02d}" <= period_to:
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
 
 
 @dataclass(frozen=True)

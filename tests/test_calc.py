@@ -185,3 +185,13 @@ def test_parameters_carry_source_and_status(params):
     # every JP cap from 2015 to 2026, changing in March from 2016
     caps = [params.value("jp_wage_cap", dt.date(y, 3, 1)) for y in range(2016, 2027)]
     assert len(set(caps)) == 11 and params.value("jp_wage_cap", dt.date(2026, 2, 1)) == D("10547400")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["calc", "denda", "--period", "2025-13", "--paid-on", "2025-06-20", "--amount", "1"], "'2025-13' is not a month YYYY-MM"),
+    (["calc", "denda", "--period", "2025-03", "--paid-on", "20/06/2025", "--amount", "1"], "'20/06/2025' is not a date YYYY-MM-DD"),
+    (["calc", "jakon", "80000000", "--on", "2025-02-30"], "'2025-02-30' is not a date YYYY-MM-DD"),
+])
+def test_calc_months_and_dates_are_checked(args, message):
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 2 and message in res.output

@@ -47,6 +47,15 @@ def period_start(period: str) -> dt.date:
     return dt.date(int(year), int(month), 1)
 
 
+def months_between(first: str, last: str) -> list[str]:
+    """The contribution months first..last inclusive, as YYYY-MM."""
+    out, day = [], period_start(first)
+    while day <= period_start(last):
+        out.append(f"{day.year:04d}-{day.month:02d}")
+        day = add_months(day, 1)
+    return out
+
+
 def period_end(period: str) -> dt.date:
     start = period_start(period)
     return dt.date(start.year, start.month, _cal.monthrange(start.year, start.month)[1])

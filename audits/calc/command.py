@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -19,6 +18,7 @@ from .calendar import due_date, months_late, period_start
 from .dues import PROGRAMS, canonical_programs, dues
 from .jakon import construction_contribution
 from .money import ZERO, round_rupiah, rupiah_text
+from ..cli_types import DATE, PERIOD
 
 
 def _params(rules_dir: str | None) -> ParameterStore:
@@ -35,19 +35,6 @@ def _money(value: str, name: str) -> Decimal:
     if not d.is_finite() or d < 0:
         raise click.BadParameter(f"{value!r} must be a number ≥ 0", param_hint=name)
     return d
-
-
-def _period(value: str) -> str:
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", value):
-        raise click.BadParameter(f"{value!r} is not a month YYYY-MM", param_hint="--period")
-    return value
-
-
-def _date(value: str, name: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date YYYY-MM-DD", param_hint=name)
 
 
 def _out(data: dict, as_json: bool, lines: list[str]) -> None:
@@ -73,13 +60,13 @@ def calc() -> None:
 
 @calc.command("jakon")
 @click.argument("value")
-@click.option("--on", "on", default=None, metavar="DATE", help="Date of the SPK (bands in force then; default today).")
+@click.option("--on", "on", default=None, type=DATE, help="Date of the SPK (bands in force then; default today).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @rules_option
 def jakon(value, on, as_json, rules_dir):
     """Iuran JKK+JKM proyek konstruksi atas nilai kontrak VALUE (marginal per lapisan)."""
     v = _money(value, "VALUE")
-    day = _date(on, "--on") if on else dt.date.today()
+    day = on or dt.date.today()
     try:
         r = construction_contribution(v, day, _params(rules_dir))
     except ParameterError as exc:
@@ -95,7 +82,7 @@ def jakon(value, on, as_json, rules_dir):
 
 @calc.command("iuran")
 @click.option("--wage", required=True, help="Monthly wage (basic + fixed allowances).")
-@click.option("--period", required=True, help="Contribution month YYYY-MM.")
+@click.option("--period", required=True, type=PERIOD, help="Contribution month YYYY-MM.")
 @click.option("--risk-group", "risk_group", required=True, type=click.IntRange(1, 5), help="JKK risk group 1–5.")
 @click.option("--programs", default="JKK;JKM;JHT;JP", show_default=True, help="Programmes, ;-separated.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -103,7 +90,6 @@ def jakon(value, on, as_json, rules_dir):
 def iuran(wage, period, risk_group, programs, as_json, rules_dir):
     """Iuran bulanan per program untuk satu upah / monthly contributions for one wage."""
     w = _money(wage, "--wage")
-    period = _period(period)
     progs = canonical_programs(programs)
     unknown = {p.strip().upper() for p in programs.split(";") if p.strip()} - set(PROGRAMS)
     if unknown or not progs:
@@ -129,16 +115,15 @@ def iuran(wage, period, risk_group, programs, as_json, rules_dir):
 
 
 @calc.command("denda")
-@click.option("--period", required=True, help="Contribution month YYYY-MM.")
-@click.option("--paid-on", "paid_on", required=True, help="Day the sum was (or will be) paid.")
+@click.option("--period", required=True, type=PERIOD, help="Contribution month YYYY-MM.")
+@click.option("--paid-on", "paid_on", required=True, type=DATE, help="Day the sum was (or will be) paid.")
 @click.option("--amount", required=True, help="The late sum.")
 @click.option("--jp-amount", "jp_amount", default="0", show_default=True, help="The JP part of --amount.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @rules_option
 def denda(period, paid_on, amount, jp_amount, as_json, rules_dir):
     """Denda keterlambatan / late fee on a sum of month P paid on a given day."""
-    period = _period(period)
-    paid = _date(paid_on, "--paid-on")
+    paid = paid_on
     x, x_jp = _money(amount, "--amount"), _money(jp_amount, "--jp-amount")
     if x_jp > x:
         raise click.BadParameter("the JP part cannot exceed the amount", param_hint="--jp-amount")

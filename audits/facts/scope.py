@@ -10,7 +10,7 @@ from fractions import Fraction
 from sqlalchemy import BigInteger, Column, Date, MetaData, String, Table, insert, or_, select, type_coerce
 from sqlalchemy.engine import Connection
 
-from audits.calc.calendar import add_months, period_end, period_start
+from audits.calc.calendar import months_between, period_end, period_start
 from audits.calc.minimum import minimum_wage
 from audits.store import schema as s
 from engine.parameters import ParamUse, ParameterStore
@@ -23,14 +23,6 @@ def sen(expr):
 
 def rupiah(value) -> Decimal:
     return Decimal(int(value or 0)).scaleb(-2)
-
-
-def months_between(first: str, last: str) -> list[str]:
-    out, day = [], period_start(first)
-    while day <= period_start(last):
-        out.append(f"{day.year:04d}-{day.month:02d}")
-        day = add_months(day, 1)
-    return out
 
 
 @dataclass
