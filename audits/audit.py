@@ -72,10 +72,7 @@ def _legal_basis(rule) -> str:
 def _fmt(value, lang: str) -> str:
     """Fact values as a reader expects them in a message: 1.234.567,50 and 15 April 2025."""
     if isinstance(value, Decimal):
-        if value == value.to_integral_value():
-            return text.number(value, lang)
-        en = f"{value.quantize(Decimal('0.01')):,}"  # sen always with two digits: 560.000,25
-        return en if lang == "en" else en.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+        return text.amount(value, lang)
     if isinstance(value, dt.date):
         return text.date_text(value, lang)
     if isinstance(value, (list, tuple)):

@@ -42,6 +42,15 @@ def number(value, lang: str = "id") -> str:
     return s
 
 
+def amount(value: Decimal, lang: str = "id") -> str:
+    """An amount of Rupiah without the sign: whole as `1.234.567`, with sen always as two digits
+    `560.000,25` (id) / `560,000.25` (en)."""
+    if value == value.to_integral_value():
+        return number(value, lang)
+    en = f"{value.quantize(Decimal('0.01')):,}"
+    return en if lang == "en" else en.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+
+
 def _as_date(value) -> dt.date | None:
     if value is None or value == "":
         return None

@@ -195,3 +195,12 @@ def test_parameters_carry_source_and_status(params):
 def test_calc_months_and_dates_are_checked(args, message):
     res = CliRunner().invoke(main, args)
     assert res.exit_code == 2 and message in res.output
+
+
+def test_amount_text_for_messages_and_sheets():
+    from audits import text
+    from audits.dossiers.fmt import rupiah_exact
+
+    assert text.amount(D("560000.25")) == "560.000,25" and text.amount(D("560000.25"), "en") == "560,000.25"
+    assert text.amount(D("1000000.5")) == "1.000.000,50" and text.amount(D("924000")) == "924.000"
+    assert rupiah_exact(D("-1234.5")) == "Rp -1.234,50" and rupiah_exact(D("1234567")) == "Rp 1.234.567"

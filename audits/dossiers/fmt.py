@@ -6,7 +6,6 @@ same text, in Indonesian by default or in English with lang="en".
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import yaml
 
 from audits.calc.money import rupiah_text
 # the generic pieces live in audits.text; the renderer and templates use them through this module
-from audits.text import DASH, MONTHS, _as_date, date_text, number, period_text, to_decimal
+from audits.text import DASH, MONTHS, _as_date, amount, date_text, number, period_text, to_decimal
 
 __all__ = ["DASH", "MONTHS", "_as_date", "date_text", "number", "period_text", "to_decimal", "rupiah",
            "rupiah_exact", "percent", "mask_nik", "npwp_text", "nik_text", "label", "has_label"]
@@ -37,11 +36,7 @@ def rupiah_exact(value, lang: str = "id") -> str:
         return DASH
     if d == d.to_integral_value():
         return rupiah_text(d)
-    q = d.quantize(Decimal("0.01"))
-    sign = "-" if q < 0 else ""
-    whole, frac = f"{abs(q):.2f}".split(".")
-    whole = f"{int(whole):,}".replace(",", ".")
-    return f"Rp {sign}{whole},{frac}"
+    return f"Rp {amount(d, 'id')}"
 
 
 def percent(value, lang: str = "id") -> str:
