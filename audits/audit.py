@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import string
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
 from typing import Callable
 
@@ -69,7 +67,7 @@ def _legal_basis(rule) -> str:
     return "; ".join(f"{lb.instrument} {lb.article}".strip() for lb in rule.legal_basis)
 
 
-def _fmt(value, lang: str) -> str:
+def message_value(value, lang: str) -> str:
     """Fact values as a reader expects them in a message: 1.234.567,50 and 15 April 2025."""
     if isinstance(value, Decimal):
         return text.amount(value, lang)
@@ -88,29 +86,6 @@ def _jsonable(value):
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     return value
-
-
-class _Values(dict):
-    def __missing__(self, key):
-        return "{" + key + "}"
-
-
-@lru_cache(maxsize=None)
-def _placeholders(template: str) -> tuple[str, ...]:
-    return tuple({name for _, name, _, _ in string.Formatter().parse(template) if name})
-
-
-def message(rule, fact: dict, amount, late_fee, lang: str) -> str:
-    """The rule's message with the fact's values written for a reader (only those it uses)."""
-    template = getattr(rule.message, lang)
-    extra = {"amount": amount if amount is not None else Decimal(0),
-             "late_fee": late_fee if late_fee is not None else Decimal(0)}
-    values = _Values()
-    for name in _placeholders(template):
-        value = extra[name] if name in extra else fact.get(name)
-        if value is not None:
-            values[name] = _fmt(value, lang)
-    return template.format_map(values)
 
 
 def _finding(hit) -> Finding:
@@ -133,8 +108,8 @@ def _finding(hit) -> Finding:
         late_fee=hit.late_fee,
         severity=rule.severity,
         legal_basis=_legal_basis(rule),
-        message=message(rule, fact, hit.amount, hit.late_fee, "id"),
-        message_en=message(rule, fact, hit.amount, hit.late_fee, "en"),
+        message=hit.message["id"],
+        message_en=hit.message["en"],
         trace=trace,
     )
 
@@ -178,7 +153,7 @@ def run_audit(
         say(f"aturan / rules ({len(facts)} fakta)")
         t = time.perf_counter()
         judged = {r.subject for r in finding_rules}
-        hits = Evaluator(finding_rules, params, CALCULATORS).evaluate([f for f in facts if f["type"] in judged])
+        hits = Evaluator(finding_rules, params, CALCULATORS, formatter=message_value).evaluate([f for f in facts if f["type"] in judged])
         findings = sorted((_finding(h) for h in hits),
                           key=lambda f: (f.employer_id, CATEGORIES.index(f.category) if f.category in CATEGORIES else 99,
                                          f.period or "", f.subject_id, f.rule_id))

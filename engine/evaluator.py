@@ -21,6 +21,8 @@ The fences (each has a test in tests/test_engine_guards.py):
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import string
 import itertools
 import threading
 from dataclasses import dataclass
@@ -142,8 +144,12 @@ def _value_kind_ok(value: Any, kind: str) -> bool:
 class Evaluator:
     """Judge facts against a ruleset. Small interface: ``evaluate(facts) -> list[Hit]``."""
 
-    def __init__(self, ruleset: Ruleset, params: Any = None, calculators: Mapping[str, Calculator] | None = None):
+    def __init__(self, ruleset: Ruleset, params: Any = None, calculators: Mapping[str, Calculator] | None = None,
+                 formatter: Callable[[Any, str], str] | None = None):
+        """`formatter(value, lang)` writes a value into a message (the domain's numbers and dates);
+        without one, values are written as str.format writes them."""
         self.ruleset = ruleset
+        self.formatter = formatter
         self.params = params
         self.calculators = dict(calculators or {})
         self.compiled: CompiledRuleset = compile_ruleset(ruleset)
@@ -357,10 +363,15 @@ class Evaluator:
                 trace.add_parameter(uses[slot.name])
         amount = self._calculate(rule, "amount", fact, trace)
         late_fee = self._calculate(rule, "late_fee", fact, trace)
-        values = _FormatValues(fact, amount=amount, late_fee=late_fee)
+        extra = {"amount": amount, "late_fee": late_fee}
         message = {}
         for lang in ("id", "en"):
             template = getattr(rule.message, lang)
+            values = _FormatValues({})
+            for name in _placeholders(template):  # only what the template uses: a fact has dozens of fields
+                if name in extra or name in fact:
+                    value = extra[name] if name in extra else fact[name]
+                    values[name] = value if value is None or self.formatter is None else self.formatter(value, lang)
             try:
                 message[lang] = template.format_map(values)
             except (ValueError, TypeError, IndexError, AttributeError):  # `rules test` reports these
@@ -387,6 +398,14 @@ class Evaluator:
         if value is None:
             return None
         return round_rupiah(value)
+
+
+@functools.lru_cache(maxsize=None)
+def _placeholders(template: str) -> tuple[str, ...]:
+    try:
+        return tuple(dict.fromkeys(name for _, name, _, _ in string.Formatter().parse(template) if name))
+    except ValueError:  # a malformed template: format_map reports it, and `rules test` warns
+        return ()
 
 
 class _FormatValues(dict):

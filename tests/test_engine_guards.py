@@ -246,3 +246,11 @@ def test_batch_keys_with_quotes_and_backslashes(ev, batch):
     hits = ev.evaluate([f])
     again = ev.evaluate([month("x2", batch=batch)])
     assert [h.fact["id"] for h in hits] == ["x1"] and [h.fact["id"] for h in again] == ["x2"]
+
+
+def test_messages_use_the_formatter_given(ev):
+    plain = next(h for h in ev.evaluate([month("m1")]) if h.rule_id == "ARR-01")
+    fancy = Evaluator(ev.ruleset, ev.params, CALCULATORS, formatter=lambda v, lang: f"<{lang}:{v}>")
+    hit = next(h for h in fancy.evaluate([month("m2")]) if h.rule_id == "ARR-01")
+    assert plain.message["id"] == f"Kurang bayar Rp {plain.amount}"
+    assert hit.message == {"id": f"Kurang bayar Rp <id:{hit.amount}>", "en": f"Underpaid by Rp <en:{hit.amount}>"}
