@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from engine.evaluator import Evaluator
 from engine.parameters import ParameterStore
 from engine.ruleset import Ruleset
+from engine.trace import jsonable
 
 from . import evidence, text
 from .calculators import CALCULATORS
@@ -78,23 +79,13 @@ def message_value(value, lang: str) -> str:
     return str(value)
 
 
-def _jsonable(value):
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value
-
-
 def _finding(hit) -> Finding:
     rule, fact = hit.rule, hit.fact
     subject_type = rule.subject
     trace = hit.trace.to_dict()
     trace["fact_id"] = fact["id"]
     # what the calculators and the evidence rest on, besides the fields the condition read
-    trace["evidence_fields"] = {k: _jsonable(fact.get(k)) for k in rule.evidence if k in fact}
+    trace["evidence_fields"] = {k: jsonable(fact.get(k)) for k in rule.evidence if k in fact}
     return Finding(
         finding_id=finding_id(rule.id, fact["subject_id"]),
         rule_id=rule.id,

@@ -15,6 +15,8 @@ from typing import Any, Iterable
 
 import yaml
 
+from engine.trace import jsonable
+
 STATUSES = ("P", "S2", "S1", "D", "UNCONFIRMED")
 UNITS = ("fraction", "rupiah", "days", "months", "bands", "list", "date-rule", "count", "text")
 
@@ -77,7 +79,7 @@ class ParamUse:
         return {
             "id": self.param_id,
             "key": None if self.key is None else str(self.key),
-            "value": _jsonable(self.value),
+            "value": jsonable(self.value),
             "valid_from": self.valid_from.isoformat(),
             "valid_until": self.valid_until.isoformat() if self.valid_until else None,
             "instrument": self.instrument,
@@ -85,18 +87,6 @@ class ParamUse:
             "source": self.source,
             "status": self.status,
         }
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return value
 
 
 @dataclass(frozen=True)
