@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from audits.version import __version__
+from patuh.audits.version import __version__
 
 HELP = """patuh — audit kepatuhan BPJS Ketenagakerjaan / BPJS Ketenagakerjaan compliance audit.
 
@@ -33,28 +33,19 @@ def main() -> None:
 
 
 def _register() -> None:
-    """Attach every command group that exists; modules own their commands."""
-    import importlib
+    """Attach every command; each module owns its commands. A missing module is a broken install
+    and must fail loudly, never shrink `patuh --help` silently."""
+    from patuh.audits.audit_command import audit, cases, explain, findings
+    from patuh.audits.calc.command import calc
+    from patuh.audits.dossiers.command import verify
+    from patuh.audits.generate import generate
+    from patuh.audits.importer.command import load
+    from patuh.audits.rulebook import RULES_DIR
+    from patuh.engine import cli as engine_cli
 
-    for module_name, attr in [
-        ("audits.importer.command", "load"),
-        ("audits.generate", "generate"),
-        ("audits.audit_command", "audit"),
-        ("audits.audit_command", "findings"),
-        ("audits.audit_command", "explain"),
-        ("audits.audit_command", "cases"),
-        ("audits.dossiers.command", "verify"),
-        ("audits.calc.command", "calc"),
-        ("engine.cli", "rules"),
-    ]:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name and module_name.startswith(exc.name):
-                continue  # not built yet
-            raise
-        if hasattr(module, attr):
-            main.add_command(getattr(module, attr))
+    engine_cli.configure(RULES_DIR)
+    for command in (load, generate, audit, findings, explain, cases, verify, calc, engine_cli.rules):
+        main.add_command(command)
 
 
 _register()

@@ -14,20 +14,20 @@ from typing import Callable
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Engine
 
-from engine.evaluator import Evaluator
-from engine.parameters import ParameterStore
-from engine.ruleset import Ruleset
-from engine.trace import jsonable
+from patuh.engine.evaluator import Evaluator
+from patuh.engine.parameters import ParameterStore
+from patuh.engine.ruleset import Ruleset
+from patuh.engine.trace import jsonable
 
 from . import evidence, text
 from .calculators import CALCULATORS
 from .cases import build_cases, case_facts, enforcement_history
 from .facts import Scope, contract_facts, employer_facts, employer_month_facts
 from .facts.scope import drop_lookup_tables
+from .rulebook import rules_dir as default_rules_dir
 from .model import CATEGORIES, Case, Finding, finding_id, run_id
 from .store import schema as s
 
-PROJECT_RULES = Path(__file__).resolve().parent.parent / "rules"
 LADDER_SUBJECT = "case"
 
 
@@ -49,11 +49,6 @@ class AuditResult:
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # what could not be assessed
-
-
-def default_rules_dir() -> Path:
-    cwd = Path.cwd() / "rules"
-    return cwd if (cwd / "parameters").is_dir() else PROJECT_RULES
 
 
 def _period_range(conn, import_id: int) -> tuple[str, str]:

@@ -9,8 +9,8 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from audits.store import schema as s
-from audits.store.db import ensure_schema, get_engine, resolve_url
+from patuh.audits.store import schema as s
+from patuh.audits.store.db import ensure_schema, get_engine, resolve_url
 
 from .calc.money import rupiah_text
 from .cli_types import DATE, PERIOD
@@ -46,9 +46,9 @@ def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf,
     \b
     Writes to --out: findings.csv/json, cases.csv/json, dossiers/, manifest.json.
     """
-    from audits.audit import AuditError, run_audit
-    from audits.importer.load import PackageError, load_package
-    from audits.outputs import write_results
+    from patuh.audits.audit import AuditError, run_audit
+    from patuh.audits.importer.load import PackageError, load_package
+    from patuh.audits.outputs import write_results
 
     out_dir = Path(out)
     try:
@@ -86,7 +86,7 @@ def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf,
 
 def _dossiers(engine, result, out_dir: Path, lang: str, pdf: bool, all_cases: bool) -> list[Path]:
     try:
-        from audits.dossiers import render_all, write_manifest
+        from patuh.audits.dossiers import render_all, write_manifest
     except ImportError:
         return []
     tty = sys.stderr.isatty()
@@ -177,8 +177,8 @@ def findings(category, employer, run, db):
 @click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True)
 def explain(finding_id, run, db, lang):
     """Mengapa temuan ini / why this finding: rule, article, facts, parameters with sources."""
-    from audits.audit import default_rules_dir
-    from engine.ruleset import Ruleset
+    from patuh.audits.rulebook import rules_dir as default_rules_dir
+    from patuh.engine.ruleset import Ruleset
 
     engine = get_engine(resolve_url(db))
     ensure_schema(engine)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from engine.parameters import ParameterStore
+from patuh.engine.parameters import ParameterStore
 
 from .calc.bill import monthly_bill
 from .calc.calendar import due_date as _due_date

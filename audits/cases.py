@@ -11,8 +11,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from engine.evaluator import Evaluator
-from engine.parameters import ParameterStore
+from patuh.engine.evaluator import Evaluator
+from patuh.engine.parameters import ParameterStore
 
 from .calc.calendar import add_working_days
 from .model import CATEGORIES, STEP_ORDER, Case, Finding, case_total

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import and_, select
 
-from engine.parameters import ParameterStore
+from patuh.engine.parameters import ParameterStore
 
 from .calc.calendar import due_date, period_end, period_start
 from .calc.dues import dues

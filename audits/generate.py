@@ -26,11 +26,12 @@ from pathlib import Path
 import click
 from stdnum import luhn
 
-from audits import oracle
-from audits.calc.calendar import add_working_days, is_working_day, months_between, period_end, period_start
-from audits.calc.dues import canonical_programs
-from audits.model import CASE_COLUMNS, FINDING_COLUMNS
-from engine.parameters import ParameterError, ParameterStore
+from patuh.audits import oracle
+from patuh.audits.calc.calendar import add_working_days, is_working_day, months_between, period_end, period_start
+from patuh.audits.calc.dues import canonical_programs
+from patuh.audits.model import CASE_COLUMNS, FINDING_COLUMNS
+from patuh.audits.rulebook import parameters_dir
+from patuh.engine.parameters import ParameterError, ParameterStore
 
 D = Decimal
 ZERO = D(0)
@@ -208,8 +209,7 @@ def parse_months(spec: str) -> tuple[str, str]:
 
 
 def default_params_dir() -> Path:
-    here = Path.cwd() / "rules" / "parameters"
-    return here if here.is_dir() else Path(__file__).resolve().parent.parent / "rules" / "parameters"
+    return parameters_dir()
 
 
 def peak_rss_mb() -> float:

@@ -39,14 +39,14 @@ from typing import Iterable, Mapping
 
 import yaml
 
-from audits.calc.minimum import minimum_wage as shared_minimum_wage
-from audits.calc.calendar import add_working_days, due_date, months_between, period_end, period_start
-from audits.calc.dues import canonical_programs, dues, jp_cap, total_due
-from audits.calc.jakon import construction_contribution
-from audits.calc.late_fee import late_fee
-from audits.calc.money import ZERO, round_rupiah
-from audits.model import CASE_COLUMNS, CATEGORIES, FINDING_COLUMNS, STEP_ORDER, Case, Finding, case_total, finding_id
-from engine.parameters import ParameterError, ParameterStore
+from patuh.audits.calc.minimum import minimum_wage as shared_minimum_wage
+from patuh.audits.calc.calendar import add_working_days, due_date, months_between, period_end, period_start
+from patuh.audits.calc.dues import canonical_programs, dues, jp_cap, total_due
+from patuh.audits.calc.jakon import construction_contribution
+from patuh.audits.calc.late_fee import late_fee
+from patuh.audits.calc.money import ZERO, round_rupiah
+from patuh.audits.model import CASE_COLUMNS, CATEGORIES, FINDING_COLUMNS, STEP_ORDER, Case, Finding, case_total, finding_id
+from patuh.engine.parameters import ParameterError, ParameterStore
 
 TABLES = (
     "employers", "participants", "payroll", "declarations", "payments", "contracts",

@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.evaluator import Evaluator  # noqa: E402
-from engine.ruleset import Ruleset  # noqa: E402
+from patuh.engine.evaluator import Evaluator  # noqa: E402
+from patuh.engine.ruleset import Ruleset  # noqa: E402
 
 RULE = """\
 id: BENCH-01

@@ -30,11 +30,11 @@ sys.path.insert(0, str(HERE.parent))
 
 from sqlalchemy import create_engine, insert  # noqa: E402
 
-from audits.importer.load import BATCH, _norm  # noqa: E402
-from audits.importer.models import SPECS  # noqa: E402
-from audits.importer.reader import discover, iter_rows  # noqa: E402
-from audits.store import schema as s  # noqa: E402
-from audits.store.db import ensure_schema  # noqa: E402
+from patuh.audits.importer.load import BATCH, _norm  # noqa: E402
+from patuh.audits.importer.models import SPECS  # noqa: E402
+from patuh.audits.importer.reader import discover, iter_rows  # noqa: E402
+from patuh.audits.store import schema as s  # noqa: E402
+from patuh.audits.store.db import ensure_schema  # noqa: E402
 
 
 def rows_of(package: Path, table: str):
@@ -107,7 +107,7 @@ def main(argv=None) -> None:
     out["insert"] = time.perf_counter() - t
 
     # duplicates query, as load.py _duplicates
-    from audits.importer.load import _Errors, _Loader
+    from patuh.audits.importer.load import _Errors, _Loader
 
     t = time.perf_counter()
     with eng.begin() as conn:

@@ -104,9 +104,9 @@ def main(argv=None) -> None:
         dbfile.unlink()
     db = a.db or f"sqlite:///{dbfile}"
 
-    from audits.audit import run_audit
-    from audits.importer import load_package
-    from audits.store.db import get_engine
+    from patuh.audits.audit import run_audit
+    from patuh.audits.importer import load_package
+    from patuh.audits.store.db import get_engine
 
     engine = get_engine(db)
     summary: dict = {"package": str(a.package), "db": db}
@@ -137,7 +137,7 @@ def main(argv=None) -> None:
     _write(p, a.out, "audit")
 
     if a.dossiers:
-        from audits.dossiers import render_all
+        from patuh.audits.dossiers import render_all
 
         p = Profiler(interval=a.interval)
         t = time.perf_counter()

@@ -79,7 +79,7 @@ def _bin(name: str) -> str:
 # -------------------------------------------------------------------------------- generating
 def generator_available() -> bool:
     try:
-        import audits.generate  # noqa: F401
+        import patuh.audits.generate  # noqa: F401
     except ImportError:
         return False
     return True
@@ -162,10 +162,10 @@ def child_patuh(package: Path, db: str, out: Path, dossiers: bool, pdf: bool, re
     """Runs inside the fresh subprocess: every stage, its time and the RSS high-water mark."""
     import psutil
 
-    from audits.audit import run_audit
-    from audits.importer import load_package
-    from audits.outputs import write_results
-    from audits.store.db import get_engine
+    from patuh.audits.audit import run_audit
+    from patuh.audits.importer import load_package
+    from patuh.audits.outputs import write_results
+    from patuh.audits.store.db import get_engine
 
     proc = psutil.Process()
     stages: dict[str, dict] = {}
@@ -200,7 +200,7 @@ def child_patuh(package: Path, db: str, out: Path, dossiers: bool, pdf: bool, re
     dossier_note, documents, dossier_count = None, 0, 0
     if dossiers:
         try:
-            from audits.dossiers import render_all
+            from patuh.audits.dossiers import render_all
         except ImportError as exc:
             dossier_note = f"skipped: audits.dossiers not importable ({exc})"
         else:
@@ -291,7 +291,7 @@ def fresh_database(url: str) -> None:
         from sqlalchemy import create_engine
         from sqlalchemy.engine import make_url
 
-        from audits.store.db import _normalise
+        from patuh.audits.store.db import _normalise
 
         u = make_url(_normalise(url))
         name = u.database or ""

@@ -24,34 +24,34 @@ sys.path.insert(0, str(HERE.parent))
 
 # (stage, "module:attribute[.method]") — module is where the name is looked up at call time
 TARGETS = [
-    ("facts", "audits.facts.employer_month:build_lookup_tables"),
-    ("facts", "audits.facts.employer_month:employer_rows"),
-    ("facts", "audits.facts.employer_month:_payroll_aggregates"),
-    ("facts", "audits.facts.employer_month:_declaration_aggregates"),
-    ("facts", "audits.facts.employer_month:_payments"),
-    ("facts", "audits.facts.employer_month:monthly_bill"),
-    ("facts", "audits.facts.employer_month:late_fee"),
-    ("facts", "audits.facts.employer_month:rupiah"),
-    ("facts", "audits.audit:employer_month_facts"),
-    ("facts", "audits.audit:employer_facts"),
-    ("facts", "audits.audit:contract_facts"),
-    ("rules", "engine.evaluator:Evaluator._engine_fact"),
-    ("rules", "engine.evaluator:_Host.assert_fact"),
-    ("rules", "engine.evaluator:_Host.delete_state"),
-    ("rules", "engine.evaluator:Evaluator._check_fired"),
-    ("rules", "engine.evaluator:Evaluator._hit"),
-    ("rules", "engine.evaluator:Evaluator._calculate"),
-    ("rules", "engine.evaluator:Evaluator.evaluate"),
-    ("rules", "audits.audit:_finding"),
-    ("rules", "audits.audit:message"),
-    ("evidence", "audits.evidence:_worker_rows"),
-    ("evidence", "audits.evidence:_payments"),
-    ("evidence", "audits.evidence:_contracts"),
-    ("evidence", "audits.evidence:_bill_sheet"),
-    ("evidence", "audits.audit:evidence.collect"),
-    ("cases", "audits.audit:case_facts"),
-    ("cases", "audits.audit:build_cases"),
-    ("store", "audits.audit:_record"),
+    ("facts", "patuh.audits.facts.employer_month:build_lookup_tables"),
+    ("facts", "patuh.audits.facts.employer_month:employer_rows"),
+    ("facts", "patuh.audits.facts.employer_month:_payroll_aggregates"),
+    ("facts", "patuh.audits.facts.employer_month:_declaration_aggregates"),
+    ("facts", "patuh.audits.facts.employer_month:_payments"),
+    ("facts", "patuh.audits.facts.employer_month:monthly_bill"),
+    ("facts", "patuh.audits.facts.employer_month:late_fee"),
+    ("facts", "patuh.audits.facts.employer_month:rupiah"),
+    ("facts", "patuh.audits.audit:employer_month_facts"),
+    ("facts", "patuh.audits.audit:employer_facts"),
+    ("facts", "patuh.audits.audit:contract_facts"),
+    ("rules", "patuh.engine.evaluator:Evaluator._engine_fact"),
+    ("rules", "patuh.engine.evaluator:_Host.assert_fact"),
+    ("rules", "patuh.engine.evaluator:_Host.delete_state"),
+    ("rules", "patuh.engine.evaluator:Evaluator._check_fired"),
+    ("rules", "patuh.engine.evaluator:Evaluator._hit"),
+    ("rules", "patuh.engine.evaluator:Evaluator._calculate"),
+    ("rules", "patuh.engine.evaluator:Evaluator.evaluate"),
+    ("rules", "patuh.audits.audit:_finding"),
+    ("rules", "patuh.audits.audit:message"),
+    ("evidence", "patuh.audits.evidence:_worker_rows"),
+    ("evidence", "patuh.audits.evidence:_payments"),
+    ("evidence", "patuh.audits.evidence:_contracts"),
+    ("evidence", "patuh.audits.evidence:_bill_sheet"),
+    ("evidence", "patuh.audits.audit:evidence.collect"),
+    ("cases", "patuh.audits.audit:case_facts"),
+    ("cases", "patuh.audits.audit:build_cases"),
+    ("store", "patuh.audits.audit:_record"),
 ]
 
 ACC: dict[str, list] = defaultdict(lambda: [0.0, 0])
@@ -104,9 +104,9 @@ def main(argv=None) -> None:
     a = ap.parse_args(argv)
     missing = install()
 
-    from audits.audit import run_audit
-    from audits.importer import load_package
-    from audits.store.db import get_engine
+    from patuh.audits.audit import run_audit
+    from patuh.audits.importer import load_package
+    from patuh.audits.store.db import get_engine
 
     if a.db.exists():
         a.db.unlink()

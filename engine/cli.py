@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from engine.compiler import CompileError, compile_ruleset
-from engine.examples import ExampleRunner, coverage, load_calculators, load_params
-from engine.ruleset import (
+from patuh.engine.compiler import CompileError, compile_ruleset
+from patuh.engine.examples import ExampleRunner, coverage, load_calculators, load_params
+from patuh.engine.ruleset import (
     AllOf,
     Comparison,
     FieldRef,
@@ -20,19 +20,26 @@ from engine.ruleset import (
     RuleLoadError,
     load_collect,
 )
-from engine.trace import jsonable
+from patuh.engine.trace import jsonable
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+_DEFAULT_RULES_DIR: Path | None = None
+
+
+def configure(default_rules_dir: Path) -> None:
+    """The domain says where its rulebook is; the engine knows none of its own."""
+    global _DEFAULT_RULES_DIR
+    _DEFAULT_RULES_DIR = Path(default_rules_dir)
 
 
 def default_rules_dir() -> Path:
-    cwd = Path.cwd() / "rules"
-    return cwd if cwd.is_dir() else PROJECT_ROOT / "rules"
+    if _DEFAULT_RULES_DIR is None:
+        raise click.UsageError("no rulebook configured: give --rules DIR")
+    return _DEFAULT_RULES_DIR
 
 
 def _rules_option(f):
     return click.option("--rules", "rules_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                        help="rules directory (default: ./rules or the project's rules/)")(f)
+                        help="rules directory (default: the rulebook installed with patuh)")(f)
 
 
 def _load(rules_dir: Path | None) -> Ruleset:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from engine.ruleset import (
+from patuh.engine.ruleset import (
     ORDERING_OPS,
     AllOf,
     AnyOf,

@@ -31,7 +31,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from durable.engine import Host, MessageNotHandledException, MessageObservedException
 
-from engine.compiler import (
+from patuh.engine.compiler import (
     BOOL,
     CATCH_ALL_PREFIX,
     DATE,
@@ -44,8 +44,8 @@ from engine.compiler import (
     compile_ruleset,
     normalise_value,
 )
-from engine.ruleset import FieldRef, Rule, Ruleset
-from engine.trace import Trace
+from patuh.engine.ruleset import FieldRef, Rule, Ruleset
+from patuh.engine.trace import Trace
 
 Calculator = Callable[[Mapping, Any, list], Decimal]
 RESERVED = {"sid", "$s"}

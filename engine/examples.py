@@ -8,10 +8,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Mapping
 
-from engine.evaluator import EvaluationError, Evaluator, missing_placeholders
-from engine.ruleset import Example, Rule, Ruleset
+from patuh.engine.evaluator import EvaluationError, Evaluator, missing_placeholders
+from patuh.engine.ruleset import Example, Rule, Ruleset
 
-DEFAULT_CALCULATORS = "audits.calculators"
+DEFAULT_CALCULATORS = "patuh.audits.calculators"
 
 
 @dataclass
@@ -40,9 +40,9 @@ def load_params(ruleset: Ruleset):
     if pdir is None or not pdir.is_dir() or not any(pdir.glob("*.yaml")):
         return None, f"no parameter files in {pdir}"
     try:
-        from engine.parameters import ParameterStore
+        from patuh.engine.parameters import ParameterStore
     except ImportError as exc:  # pragma: no cover - parameters.py is part of the engine
-        return None, f"engine.parameters unavailable ({exc})"
+        return None, f"patuh.engine.parameters unavailable ({exc})"
     try:
         return ParameterStore.load(pdir), None
     except Exception as exc:  # ParameterError

@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 import yaml
 
-from engine.trace import jsonable
+from patuh.engine.trace import jsonable
 
 STATUSES = ("P", "S2", "S1", "D", "UNCONFIRMED")
 UNITS = ("fraction", "rupiah", "days", "months", "bands", "list", "date-rule", "count", "text")

@@ -18,7 +18,7 @@ def db_url(tmp_path):
     if not url:
         yield f"sqlite:///{tmp_path / 'patuh.db'}"
         return
-    from audits.store.schema import metadata
+    from patuh.audits.store.schema import metadata
 
     engine = create_engine(url)
     try:

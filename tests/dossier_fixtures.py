@@ -24,8 +24,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
-from audits.store import schema as s
-from audits.store.db import ensure_schema
+from patuh.audits.store import schema as s
+from patuh.audits.store.db import ensure_schema
 
 AS_OF = dt.date(2025, 9, 30)
 REVISION = "rv-3f9c2a1b7d04"

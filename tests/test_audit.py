@@ -7,14 +7,14 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from audits.audit import run_audit
-from audits.importer import load_package
-from audits.oracle import audit_package
-from audits.outputs import write_results
-from audits.store import schema as s
-from audits.store.db import get_engine
-from cli import main
-from engine.parameters import ParameterStore
+from patuh.audits.audit import run_audit
+from patuh.audits.importer import load_package
+from patuh.audits.oracle import audit_package
+from patuh.audits.outputs import write_results
+from patuh.audits.store import schema as s
+from patuh.audits.store.db import get_engine
+from patuh.cli import main
+from patuh.engine.parameters import ParameterStore
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = ROOT / "tests" / "data" / "mini"
@@ -236,6 +236,6 @@ def test_employer_level_dues_take_each_months_rates(db_url, tmp_path):
     assert pwbd.amount != single_rate.amount  # the February JKM rate made a difference
     sheet = pwbd.evidence["computation"]
     assert {row["period"] for row in sheet} == {"2025-01", "2025-02"}
-    from audits.calc.money import round_rupiah
+    from patuh.audits.calc.money import round_rupiah
 
     assert round_rupiah(sum(Decimal(row["due"]) for row in sheet)) == pwbd.amount

@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
-from audits.dossiers import render_all
-from audits.store.db import get_engine
+from patuh.audits.dossiers import render_all
+from patuh.audits.store.db import get_engine
 from dossier_fixtures import build_store
 
 CHROMIUM = next((shutil.which(n) for n in ("chromium", "chromium-browser", "google-chrome", "chrome") if shutil.which(n)), None)

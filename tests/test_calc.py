@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from audits.calc.bill import monthly_bill
-from audits.calc.calendar import add_working_days, due_date, months_late
-from audits.calc.dues import dues, total_due
-from audits.calc.jakon import construction_contribution
-from audits.calc.late_fee import late_fee
-from audits.calc.money import round_rupiah, rupiah_text
-from cli import main
-from engine.parameters import ParameterStore
+from patuh.audits.calc.bill import monthly_bill
+from patuh.audits.calc.calendar import add_working_days, due_date, months_late
+from patuh.audits.calc.dues import dues, total_due
+from patuh.audits.calc.jakon import construction_contribution
+from patuh.audits.calc.late_fee import late_fee
+from patuh.audits.calc.money import round_rupiah, rupiah_text
+from patuh.cli import main
+from patuh.engine.parameters import ParameterStore
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -172,7 +172,7 @@ def test_calc_rejects_thousands_separator():
 
 
 def test_parameter_yaml_keeps_on_and_yes_as_text_and_floats_exact():
-    from engine.parameters import load_yaml
+    from patuh.engine.parameters import load_yaml
 
     assert load_yaml("a: on\nb: yes\nc: true\nd: 0.0024") == {"a": "on", "b": "yes", "c": True, "d": D("0.0024")}
 
@@ -198,8 +198,8 @@ def test_calc_months_and_dates_are_checked(args, message):
 
 
 def test_amount_text_for_messages_and_sheets():
-    from audits import text
-    from audits.dossiers.fmt import rupiah_exact
+    from patuh.audits import text
+    from patuh.audits.dossiers.fmt import rupiah_exact
 
     assert text.amount(D("560000.25")) == "560.000,25" and text.amount(D("560000.25"), "en") == "560,000.25"
     assert text.amount(D("1000000.5")) == "1.000.000,50" and text.amount(D("924000")) == "924.000"

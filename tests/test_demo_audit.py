@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from audits.calc.calendar import period_start
-from cli import main
-from engine.parameters import ParameterStore
+from patuh.audits.calc.calendar import period_start
+from patuh.cli import main
+from patuh.engine.parameters import ParameterStore
 from tests.test_demo_fixture import markdown_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +26,7 @@ def demo_out(tmp_path_factory):
     url = os.environ.get("PATUH_TEST_DB") or f"sqlite:///{out / 'patuh.db'}"
     if os.environ.get("PATUH_TEST_DB"):
         from sqlalchemy import create_engine, text
-        from audits.store.schema import metadata
+        from patuh.audits.store.schema import metadata
         eng = create_engine(url)
         with eng.begin() as conn:
             metadata.drop_all(conn)
@@ -52,8 +52,8 @@ def test_findings_are_the_readme_table(demo_out):
 
 
 def test_terminal_total_does_not_bill_unremitted_shares_twice(demo_out):
-    from audits.calc.money import rupiah_text
-    from audits.model import NOT_ADDITIVE
+    from patuh.audits.calc.money import rupiah_text
+    from patuh.audits.model import NOT_ADDITIVE
 
     out, _ = demo_out
     terminal = (out.parent / "terminal.txt").read_text(encoding="utf-8")
@@ -67,7 +67,7 @@ def test_terminal_total_does_not_bill_unremitted_shares_twice(demo_out):
 
 
 def test_every_category_occurs(demo_out):
-    from audits.model import CATEGORIES
+    from patuh.audits.model import CATEGORIES
 
     out, _ = demo_out
     assert {r["category"] for r in rows(out / "findings.csv")} == set(CATEGORIES)
@@ -99,7 +99,7 @@ def test_simulators_agree_with_the_audit(demo_out):
     out, url = demo_out
     findings = rows(out / "findings.csv")
     from sqlalchemy import create_engine, select
-    from audits.store import schema as s
+    from patuh.audits.store import schema as s
 
     eng = create_engine(url)
     with eng.connect() as conn:

@@ -15,9 +15,9 @@ import pytest
 from stdnum.id import nik as stdnik
 from stdnum.id import npwp as stdnpwp
 
-from audits import oracle
-from audits.model import CATEGORIES
-from engine.parameters import ParameterStore
+from patuh.audits import oracle
+from patuh.audits.model import CATEGORIES
+from patuh.engine.parameters import ParameterStore
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "fixtures" / "kalbar-demo"

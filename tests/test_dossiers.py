@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from audits.dossiers import render_all
-from audits.dossiers import fmt
-from audits.dossiers.data import DossierDataError, load_run, parse_steps
-from audits.dossiers.render import case_number, legal_texts, safe_segment
-from audits.model import CATEGORIES, STEP_ORDER
-from audits.store.db import get_engine
+from patuh.audits.dossiers import render_all
+from patuh.audits.dossiers import fmt
+from patuh.audits.dossiers.data import DossierDataError, load_run, parse_steps
+from patuh.audits.dossiers.render import case_number, legal_texts, safe_segment
+from patuh.audits.model import CATEGORIES, STEP_ORDER
+from patuh.audits.store.db import get_engine
 from dossier_fixtures import AS_OF, RUN_ID, all_niks, build_store
 
 PKG = Path(__file__).resolve().parent.parent / "audits" / "dossiers"
@@ -81,7 +81,7 @@ def test_all_cases_and_step_selection(store, tmp_path):
 def test_pdf_written_next_to_html_and_reproducible(store, tmp_path, monkeypatch):
     """PDFs from the worker processes, next to their HTML; the same HTML rendered again in-process
     gives the same bytes (no creation time, identifier derived from the HTML)."""
-    from audits.dossiers.render import html_to_pdf
+    from patuh.audits.dossiers.render import html_to_pdf
 
     engine, run_id = store
     monkeypatch.setenv("PATUH_PDF_WORKERS", "2")  # exercise the worker processes on 3 PDFs
@@ -230,7 +230,7 @@ def test_report_masks_a_personal_npwp(store, tmp_path):
     """A 16-digit NPWP not starting with 0 is the owner's NIK (UD Sumber Rejeki): masked."""
     engine, run_id = store
     from sqlalchemy import update
-    from audits.store import schema as s
+    from patuh.audits.store import schema as s
     with engine.begin() as conn:
         conn.execute(update(s.cases).where(s.cases.c.employer_id == "E003").values(next_steps='["pidana", "tmp2t"]'))
     _render(engine, run_id, tmp_path)
@@ -390,7 +390,7 @@ def test_legal_texts_are_complete_and_honest():
 def test_sheet_with_bill_summary_and_fee_lines_is_not_summed_twice():
     """The audit writes per-programme rows, a TAGIHAN row (the rounded bill) and DENDA rows (one per
     late part): the bill row is the total, fee lines get their own table."""
-    from audits.dossiers.render import _sheet
+    from patuh.audits.dossiers.render import _sheet
 
     comp = [
         {"period": "2025-07", "program": "JKK", "base": "25600000.00", "rate": "0.0024", "due": "61440.00", "paid": "", "outstanding": "", "months_late": "", "fee": "", "note": ""},
@@ -409,7 +409,7 @@ def test_sheet_with_bill_summary_and_fee_lines_is_not_summed_twice():
 
 
 def test_engine_notes_get_readable_amounts():
-    from audits.dossiers.render import _note_text
+    from patuh.audits.dossiers.render import _note_text
 
     assert _note_text("lapisan 0.00 – 100000000.00", "id") == "lapisan 0 – 100.000.000"
     assert _note_text("jatuh tempo 2025-08-15", "id") == "jatuh tempo 2025-08-15"
@@ -417,7 +417,7 @@ def test_engine_notes_get_readable_amounts():
 
 
 def test_pdf_worker_count():
-    from audits.dossiers.render import _pdf_workers
+    from patuh.audits.dossiers.render import _pdf_workers
 
     assert _pdf_workers(3) == 1  # a few PDFs: in-process, no worker start-up
     assert 1 <= _pdf_workers(40) <= 4

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.skipif(not (ROOT / "audits" / "audit.py").is_file() or 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    from cli import main
+    from patuh.cli import main
 
     tmp = tmp_path_factory.mktemp("demo-dossiers")
     out = tmp / "out"
@@ -34,7 +34,7 @@ def _text(html: str) -> str:
 
 
 def test_demo_layout_and_verify(demo):
-    from audits.dossiers import verify
+    from patuh.audits.dossiers import verify
 
     html = sorted(p.relative_to(demo).as_posix() for p in demo.rglob("*.html"))
     assert html == ["dossiers/kejaksaan/E19/dossier.html", "dossiers/kepolisian/E17/dossier.html",

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.compiler import CATCH_ALL_PREFIX, CompileError, compile_ruleset
-from engine.evaluator import Evaluator
-from engine.ruleset import Ruleset
+from patuh.engine.compiler import CATCH_ALL_PREFIX, CompileError, compile_ruleset
+from patuh.engine.evaluator import Evaluator
+from patuh.engine.ruleset import Ruleset
 
 RULE = """\
 id: {id}

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from engine import evaluator as evmod
-from engine.evaluator import EvaluationError, Evaluator, FactError
-from engine.parameters import ParameterStore
-from engine.ruleset import Ruleset
+from patuh.engine import evaluator as evmod
+from patuh.engine.evaluator import EvaluationError, Evaluator, FactError
+from patuh.engine.parameters import ParameterStore
+from patuh.engine.ruleset import Ruleset
 
 DATA = Path(__file__).parent / "data"
 BASIC = DATA / "rules_basic"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine.cli import lint_problems, rules
-from engine.ruleset import Ruleset, RuleLoadError, load_collect, revision_of
+from patuh.engine.cli import lint_problems, rules
+from patuh.engine.ruleset import Ruleset, RuleLoadError, load_collect, revision_of
 
 DATA = Path(__file__).parent / "data"
 BASIC = DATA / "rules_basic"

@@ -14,10 +14,10 @@ from click.testing import CliRunner
 from stdnum.id import nik as stdnik
 from stdnum.id import npwp as stdnpwp
 
-from audits import oracle
-from audits.generate import COLUMNS, generate, generate_package
-from audits.model import CASE_COLUMNS, FINDING_COLUMNS
-from engine.parameters import ParameterStore
+from patuh.audits import oracle
+from patuh.audits.generate import COLUMNS, generate, generate_package
+from patuh.audits.model import CASE_COLUMNS, FINDING_COLUMNS
+from patuh.engine.parameters import ParameterStore
 
 ROOT = Path(__file__).resolve().parents[1]
 FILES = [f"{t}.csv" for t in COLUMNS] + ["expected_findings.csv", "expected_cases.csv", "package.yaml"]

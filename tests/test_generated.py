@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from audits.audit import run_audit
-from audits.importer import load_package
-from audits.store.db import get_engine
-from cli import main
+from patuh.audits.audit import run_audit
+from patuh.audits.importer import load_package
+from patuh.audits.store.db import get_engine
+from patuh.cli import main
 
 
 def _rows(path: Path) -> list[dict]:

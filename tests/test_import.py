@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from audits.importer import PackageError, load_package
-from audits.importer.command import load as load_command
-from audits.store import schema as s
-from audits.store.db import get_engine
+from patuh.audits.importer import PackageError, load_package
+from patuh.audits.importer.command import load as load_command
+from patuh.audits.store import schema as s
+from patuh.audits.store.db import get_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = ROOT / "tests" / "data" / "mini"
@@ -198,7 +198,7 @@ def test_all_errors_of_a_package_are_reported_together(engine, tmp_path):
     ],
 )
 def test_money_messages_say_how_to_write_it(raw, hint):
-    from audits.importer.fields import FieldError, money
+    from patuh.audits.importer.fields import FieldError, money
 
     with pytest.raises(FieldError) as info:
         money(raw)
@@ -206,7 +206,7 @@ def test_money_messages_say_how_to_write_it(raw, hint):
 
 
 def test_money_accepts_plain_and_numeric_cells():
-    from audits.importer.fields import FieldError, money
+    from patuh.audits.importer.fields import FieldError, money
 
     assert money("3054552") == Decimal("3054552")
     assert money("3054552.50") == Decimal("3054552.50")

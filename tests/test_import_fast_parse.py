@@ -17,11 +17,11 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 
-from audits.importer import fast as fast_mod
-from audits.importer.load import _Errors, _Loader, _Table
-from audits.importer.models import SPECS
-from audits.importer.reader import Source
-from audits.store.schema import to_sen
+from patuh.audits.importer import fast as fast_mod
+from patuh.audits.importer.load import _Errors, _Loader, _Table
+from patuh.audits.importer.models import SPECS
+from patuh.audits.importer.reader import Source
+from patuh.audits.store.schema import to_sen
 
 from test_import_fast_store import messy_copy
 
@@ -193,7 +193,7 @@ def test_unknown_employer_and_end_before_start_go_to_pydantic():
 
 
 def test_sen_is_the_money_parser_for_plain_text():
-    from audits.importer.fields import FieldError, money
+    from patuh.audits.importer.fields import FieldError, money
 
     rnd = random.Random(3)
     samples = TRICKY + [str(rnd.randrange(10**rnd.randrange(1, 18))) + rnd.choice(["", ".", ".5", ".05", ".50", ".123"])
@@ -225,9 +225,9 @@ def test_xlsx_sheets_take_the_pydantic_path():
 def test_messy_package_loads_and_mostly_takes_the_fast_path(tmp_path, monkeypatch):
     """A messy but valid copy of the demo loads, most of its rows through the fast path and the
     unusual ones through pydantic."""
-    from audits.importer import load as load_mod
-    from audits.importer import load_package
-    from audits.store.db import get_engine
+    from patuh.audits.importer import load as load_mod
+    from patuh.audits.importer import load_package
+    from patuh.audits.store.db import get_engine
 
     calls = {"slow": 0}
     orig = load_mod._Table.slow_row

@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, insert, select, text
 
-from audits.importer import PackageError, load_package
-from audits.importer import write as write_mod
-from audits.importer.load import _norm
-from audits.importer.models import SPECS
-from audits.importer.reader import discover, iter_rows
-from audits.store import schema as s
-from audits.store.db import ensure_schema, get_engine
+from patuh.audits.importer import PackageError, load_package
+from patuh.audits.importer import write as write_mod
+from patuh.audits.importer.load import _norm
+from patuh.audits.importer.models import SPECS
+from patuh.audits.importer.reader import discover, iter_rows
+from patuh.audits.store import schema as s
+from patuh.audits.store.db import ensure_schema, get_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 MINI = ROOT / "tests" / "data" / "mini"
@@ -269,7 +269,7 @@ def test_driver_error_inside_copy_rolls_back_as_before(db_url, tmp_path, monkeyp
 
 def test_blank_csv_rows_are_skipped_as_before(tmp_path):
     """reader._iter_csv looks at the first cell before checking every cell for a blank row."""
-    from audits.importer.reader import Source, _blank
+    from patuh.audits.importer.reader import Source, _blank
 
     p = tmp_path / "payroll.csv"
     p.write_text("a,b,c\n,,\n , \t,\n,x,\n\u00a0,,y\nz,,\n\n   \n,,,,\n", encoding="utf-8")

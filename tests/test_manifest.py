@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from audits.dossiers import render_all, verify, write_manifest
-from audits.dossiers.command import verify as verify_command
-from audits.dossiers.manifest import sha256_file
-from audits.store.db import get_engine
+from patuh.audits.dossiers import render_all, verify, write_manifest
+from patuh.audits.dossiers.command import verify as verify_command
+from patuh.audits.dossiers.manifest import sha256_file
+from patuh.audits.store.db import get_engine
 from dossier_fixtures import REVISION, build_store, input_files
 
 ROOT = Path(__file__).resolve().parent.parent

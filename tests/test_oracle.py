@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from audits import oracle
-from audits.calc.calendar import due_date
-from engine.parameters import ParameterStore
+from patuh.audits import oracle
+from patuh.audits.calc.calendar import due_date
+from patuh.engine.parameters import ParameterStore
 
 ROOT = Path(__file__).resolve().parents[1]
 D = Decimal

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from audits.audit import run_audit
-from audits.importer import load_package
-from audits.store.db import get_engine
+from patuh.audits.audit import run_audit
+from patuh.audits.importer import load_package
+from patuh.audits.store.db import get_engine
 
 MINI = Path(__file__).resolve().parent / "data" / "mini"
 PG = os.environ.get("PATUH_TEST_DB", "")

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.examples import ExampleRunner, load_calculators, load_params
-from engine.ruleset import Ruleset
+from patuh.engine.examples import ExampleRunner, load_calculators, load_params
+from patuh.engine.ruleset import Ruleset
 
 RULES_DIR = Path(__file__).resolve().parents[1] / "rules"
 RULESET = Ruleset.load(RULES_DIR)

@@ -8,8 +8,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, insert, inspect, select
 
-from audits.store import schema as s
-from audits.store.db import ensure_schema, get_engine, resolve_url
+from patuh.audits.store import schema as s
+from patuh.audits.store.db import ensure_schema, get_engine, resolve_url
 
 
 @pytest.fixture

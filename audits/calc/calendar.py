@@ -7,7 +7,7 @@ from functools import lru_cache
 
 import holidays
 
-from engine.parameters import ParamUse, ParameterStore
+from patuh.engine.parameters import ParamUse, ParameterStore
 
 
 @lru_cache(maxsize=64)

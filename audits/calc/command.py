@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from engine.parameters import ParameterError, ParameterStore
+from patuh.engine.parameters import ParameterError, ParameterStore
 
 from .calendar import due_date, months_late, period_start
 from .dues import PROGRAMS, canonical_programs, dues
@@ -22,9 +22,9 @@ from ..cli_types import DATE, PERIOD
 
 
 def _params(rules_dir: str | None) -> ParameterStore:
-    from audits.audit import default_rules_dir
+    from patuh.audits.rulebook import parameters_dir
 
-    return ParameterStore.load(Path(rules_dir) / "parameters" if rules_dir else default_rules_dir() / "parameters")
+    return ParameterStore.load(parameters_dir(rules_dir))
 
 
 def _money(value: str, name: str) -> Decimal:

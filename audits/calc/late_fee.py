@@ -5,7 +5,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from engine.parameters import ParameterStore
+from patuh.engine.parameters import ParameterStore
 
 from .calendar import months_late, period_start
 from .money import ZERO

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from engine.parameters import ParamUse, ParameterStore
+from patuh.engine.parameters import ParamUse, ParameterStore
 
 
 def minimum_wage(regency_code: str, on: dt.date, params: ParameterStore, trace: list | None = None) -> ParamUse | None:

@@ -13,8 +13,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from audits.model import CATEGORIES, STEP_ORDER
-from audits.store import schema as s
+from patuh.audits.model import CATEGORIES, STEP_ORDER
+from patuh.audits.store import schema as s
 
 
 class DossierDataError(LookupError):

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import yaml
 
-from audits.calc.money import rupiah_text
+from patuh.audits.calc.money import rupiah_text
 # the generic pieces live in audits.text; the renderer and templates use them through this module
-from audits.text import DASH, MONTHS, _as_date, amount, date_text, number, period_text, to_decimal
+from patuh.audits.text import DASH, MONTHS, _as_date, amount, date_text, number, period_text, to_decimal
 
 __all__ = ["DASH", "MONTHS", "_as_date", "date_text", "number", "period_text", "to_decimal", "rupiah",
            "rupiah_exact", "percent", "mask_nik", "npwp_text", "nik_text", "label", "has_label"]

@@ -7,6 +7,7 @@ iterated in a fixed order, so the same store content gives byte-identical HTML.
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -21,7 +22,7 @@ import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from audits.model import CATEGORIES, STEP_ORDER
+from patuh.audits.model import CATEGORIES, STEP_ORDER
 from . import fmt
 from .data import RunData, category_rank, dec, finding_sort_key, load_run
 from .regions import REGENCIES, regency_name, regency_short
@@ -94,7 +95,7 @@ def make_env(lang: str = "id") -> Environment:
     if lang not in fmt.LANGS:
         raise ValueError(f"lang must be one of {fmt.LANGS}, not {lang!r}")
     env = Environment(
-        loader=PackageLoader("audits.dossiers", "templates"),
+        loader=PackageLoader("patuh.audits.dossiers", "templates"),
         autoescape=True,
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -645,14 +646,35 @@ def render_report_html(data: RunData, lang: str = "id") -> str:
 # PDF and the whole run
 
 
+_CREATED = re.compile(r'<meta name="dcterms.created" content="(\d{4}-\d{2}-\d{2})">')
+
+
+def document_epoch(html: str) -> str:
+    """SOURCE_DATE_EPOCH for a document: midnight UTC of its own date (the run's as_of)."""
+    m = _CREATED.search(html)
+    day = dt.date.fromisoformat(m.group(1)) if m else dt.date(1970, 1, 1)
+    return str(int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp()))
+
+
 def html_to_pdf(html: str, target: Path) -> None:
-    """WeasyPrint rendering of the same HTML. The PDF identifier is derived from the HTML and no
-    creation time is written except the `dcterms.created` meta (the run's as_of), so a PDF is as
-    reproducible as the fonts allow; the manifest is what guarantees integrity."""
+    """WeasyPrint rendering of the same HTML, reproducible byte for byte on any machine.
+
+    The PDF identifier is derived from the HTML. Without libharfbuzz-subset WeasyPrint subsets fonts
+    with fontTools, which stamps each subset font's `head.modified` with the wall clock unless
+    SOURCE_DATE_EPOCH is set: it is set here to the document's own date, so no system library
+    decides whether two renderings of one audit are equal."""
     from weasyprint import HTML
 
     ident = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
-    HTML(string=html, base_url=str(HERE)).write_pdf(str(target), pdf_identifier=ident)
+    saved = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = document_epoch(html)
+    try:
+        HTML(string=html, base_url=str(HERE)).write_pdf(str(target), pdf_identifier=ident)
+    finally:
+        if saved is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = saved
 
 
 def dossier_jobs(data: RunData, steps_for_dossier=("skk", "pidana"), all_cases: bool = False) -> list[tuple[dict, str, str]]:
@@ -691,15 +713,14 @@ def _pdfs_in_workers(jobs: list[tuple[str, Path, Path]], workers: int, on_done: 
     import sys
 
     by_pdf = {str(pdf): rel for rel, _, pdf in jobs}
-    # The workers import this package from wherever the caller did.
-    root = str(HERE.parent.parent)
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([root] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+    # The workers are the same interpreter, so they import the same installed patuh.
+    env = dict(os.environ)
     procs = []
     for i in range(workers):
         chunk = [[str(h), str(p)] for _, h, p in jobs[i::workers]]
         if not chunk:
             continue
-        proc = subprocess.Popen([sys.executable, "-m", "audits.dossiers.pdf_worker"], stdin=subprocess.PIPE,
+        proc = subprocess.Popen([sys.executable, "-m", "patuh.audits.dossiers.pdf_worker"], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", env=env)
         proc.stdin.write(json.dumps(chunk))
         proc.stdin.close()

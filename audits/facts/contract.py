@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from audits.calc.calendar import add_working_days
-from audits.calc.jakon import construction_contribution
-from audits.calc.money import round_rupiah
-from audits.store import schema as s
+from patuh.audits.calc.calendar import add_working_days
+from patuh.audits.calc.jakon import construction_contribution
+from patuh.audits.calc.money import round_rupiah
+from patuh.audits.store import schema as s
 
 from .scope import Scope, rupiah, sen
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 from collections import defaultdict
 from decimal import Decimal
 
-from audits.calc.calendar import period_start
-from audits.calc.dues import PROGRAMS
+from patuh.audits.calc.calendar import period_start
+from patuh.audits.calc.dues import PROGRAMS
 
 from .scope import Scope, employer_rows
 

@@ -8,11 +8,11 @@ from decimal import Decimal
 
 from sqlalchemy import and_, case, func, select
 
-from audits.calc.bill import monthly_bill
-from audits.calc.calendar import due_date, period_start
-from audits.calc.dues import canonical_programs
-from audits.calc.late_fee import late_fee
-from audits.store import schema as s
+from patuh.audits.calc.bill import monthly_bill
+from patuh.audits.calc.calendar import due_date, period_start
+from patuh.audits.calc.dues import canonical_programs
+from patuh.audits.calc.late_fee import late_fee
+from patuh.audits.store import schema as s
 
 from .scope import TT_ACTIVE, TT_MINIMUM, TT_PERIODS, Scope, build_lookup_tables, employer_rows, rupiah, sen
 

@@ -10,10 +10,10 @@ from fractions import Fraction
 from sqlalchemy import BigInteger, Column, Date, MetaData, String, Table, insert, or_, select, type_coerce
 from sqlalchemy.engine import Connection
 
-from audits.calc.calendar import months_between, period_end, period_start
-from audits.calc.minimum import minimum_wage
-from audits.store import schema as s
-from engine.parameters import ParamUse, ParameterStore
+from patuh.audits.calc.calendar import months_between, period_end, period_start
+from patuh.audits.calc.minimum import minimum_wage
+from patuh.audits.store import schema as s
+from patuh.engine.parameters import ParamUse, ParameterStore
 
 
 def sen(expr):

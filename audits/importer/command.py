@@ -5,7 +5,7 @@ import sys
 
 import click
 
-from audits.store.db import get_engine, resolve_url
+from patuh.audits.store.db import get_engine, resolve_url
 
 from .load import PackageError, load_package
 

@@ -34,7 +34,7 @@ from typing import Any, Callable
 from pydantic import BeforeValidator
 from pydantic_core import PydanticCustomError, PydanticUndefined
 
-from audits.store import schema as s
+from patuh.audits.store import schema as s
 
 from . import fields as f
 from .models import TableSpec, _check_dates

@@ -24,7 +24,7 @@ from stdnum.exceptions import InvalidLength, ValidationError as StdnumError
 from stdnum.id import nik as _nik
 from stdnum.id import npwp as _npwp
 
-from audits.store.schema import PROGRAMS_ORDER
+from patuh.audits.store.schema import PROGRAMS_ORDER
 
 
 class FieldError(ValueError):

@@ -28,8 +28,8 @@ from pydantic import ValidationError
 from sqlalchemy import and_, func, insert, select
 from sqlalchemy.engine import Connection, Engine
 
-from audits.store import schema as s
-from audits.store.db import ensure_schema
+from patuh.audits.store import schema as s
+from patuh.audits.store.db import ensure_schema
 
 from .fast import compile_row_parser
 from .fields import FieldError, iso_date

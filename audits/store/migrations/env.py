@@ -4,7 +4,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import pool
 
-from audits.store.schema import metadata
+from patuh.audits.store.schema import metadata
 
 config = context.config
 target_metadata = metadata
@@ -22,7 +22,7 @@ def _configure(connection):
 
 
 def run_migrations_offline() -> None:
-    from audits.store.db import resolve_url
+    from patuh.audits.store.db import resolve_url
 
     url = config.get_main_option("sqlalchemy.url") or resolve_url(None)
     context.configure(url=url, target_metadata=target_metadata, literal_binds=True)
@@ -35,7 +35,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _configure(connection)
         return
-    from audits.store.db import get_engine
+    from patuh.audits.store.db import get_engine
 
     url = config.get_main_option("sqlalchemy.url") or None
     engine = get_engine(url, poolclass=pool.NullPool)
