@@ -212,6 +212,7 @@ payments = Table(
     Column("amount", Money, nullable=False),
     Column("paid_on", Date, nullable=False),
     Column("reference", Text),
+    Column("kind", String(8)),  # iuran | denda (default iuran applied on import); migration 0003
     Index(None, "import_id", "employer_id", "period"),
 )
 
@@ -337,6 +338,13 @@ runs = Table(
     Column("period_to", String(7)),
     Column("parameters_json", Text),
     Column("counts_json", Text),
+    # lifecycle (migration 0003): order of recording, who/when, the actions+reviews state the run
+    # used (part of its id), and the rule titles/legal basis `explain` shows for this run
+    Column("seq", Integer),
+    Column("recorded_at", DateTime),
+    Column("recorded_by", Text),
+    Column("state_hash", String(64)),
+    Column("rulebook_json", Text),
 )
 
 findings = Table(
@@ -358,6 +366,7 @@ findings = Table(
     Column("message", Text),
     Column("trace_json", Text),
     Column("evidence_json", Text),
+    Column("review", String(24)),  # '' | setuju | tolak | perlu-tinjau-ulang (migration 0003)
     PrimaryKeyConstraint("run_id", "finding_id"),
     Index(None, "run_id", "employer_id"),
 )
@@ -375,6 +384,52 @@ cases = Table(
     Column("wait_until", Date),
     Column("trace_json", Text),
     PrimaryKeyConstraint("run_id", "employer_id"),
+)
+
+# --------------------------------------------------------------------------------------------
+# Lifecycle between audits (docs/lifecycle.md): append-only
+
+
+recorded_actions = Table(
+    "recorded_actions",
+    metadata,
+    Column("action_id", Integer, primary_key=True, autoincrement=True),
+    Column("employer_id", Text, nullable=False),
+    Column("step", String(16), nullable=False),
+    Column("issued_on", Date, nullable=False),
+    Column("reference", Text),
+    Column("note", Text),
+    Column("recorded_by", Text, nullable=False),
+    Column("recorded_at", DateTime, nullable=False),
+    Index(None, "employer_id"),
+)
+
+reviews = Table(
+    "reviews",
+    metadata,
+    Column("review_id", Integer, primary_key=True, autoincrement=True),
+    Column("finding_id", String(64), nullable=False),
+    Column("decision", String(16), nullable=False),
+    Column("reason", Text),
+    Column("reviewer", Text, nullable=False),
+    Column("run_id", String(64), nullable=False),  # the run whose amounts were reviewed
+    Column("amount", Money),
+    Column("late_fee", Money),
+    Column("recorded_at", DateTime, nullable=False),
+    Index(None, "finding_id"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("event_id", Integer, primary_key=True, autoincrement=False),
+    Column("at", Text, nullable=False),  # ISO text: hashed as stored, the same on both dialects
+    Column("actor", Text, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("summary", Text, nullable=False),
+    Column("ids_json", Text, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
 )
 
 __all__ = [
@@ -403,4 +458,7 @@ __all__ = [
     "runs",
     "findings",
     "cases",
+    "recorded_actions",
+    "reviews",
+    "audit_log",
 ]
