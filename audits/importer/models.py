@@ -66,6 +66,7 @@ SCALES = ("mikro", "kecil", "menengah", "besar")
 EMPLOYMENT = ("pkwtt", "pkwt", "harian", "borongan")
 FUNDING = ("apbn", "apbd-provinsi", "apbd-kabupaten", "apbdes", "swasta")
 ACTIONS = ("teguran-1", "teguran-2", "denda", "tmp2t", "skk", "pidana")
+PAYMENT_KINDS = ("iuran", "denda")
 
 
 class Employer(Row):
@@ -115,6 +116,8 @@ class Payment(Row):
     amount: Req(Decimal, f.money)
     paid_on: Req(date, f.iso_date)
     reference: Opt(str, f.text) = None
+    # iuran: a contribution payment (as before the column existed); denda: pays the period's late fee
+    kind: Opt(str, f.enum(*PAYMENT_KINDS), "iuran") = "iuran"
 
 
 class Contract(Row):
