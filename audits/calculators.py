@@ -57,7 +57,8 @@ def late_fee(fact, params, trace) -> Decimal:
                         (_d(a) for a in fact.get("payment_amounts", []))))
     result = _late_fee(fact["period"], bill.total, bill.jp, bill.unrounded, payments, due,
                        _date(fact["as_of"]), params, trace)
-    return result.fee
+    # late fee paid (payments of kind denda on or before as_of) is deducted; never below 0
+    return max(result.fee - _d(fact.get("late_fee_paid", ZERO)), ZERO)
 
 
 def unremitted_deductions(fact, params, trace) -> Decimal:

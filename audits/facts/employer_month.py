@@ -12,6 +12,7 @@ from patuh.audits.calc.bill import monthly_bill
 from patuh.audits.calc.calendar import due_date, period_start
 from patuh.audits.calc.dues import canonical_programs
 from patuh.audits.calc.late_fee import late_fee
+from patuh.audits.calc.money import round_rupiah
 from patuh.audits.store import schema as s
 
 from .scope import TT_ACTIVE, TT_MINIMUM, TT_PERIODS, Scope, build_lookup_tables, employer_rows, rupiah, sen
@@ -86,17 +87,24 @@ def _declaration_aggregates(sc: Scope):
     return sc.conn.execute(q).all()
 
 
-def _payments(sc: Scope) -> dict[tuple[str, str], list[tuple[dt.date, Decimal]]]:
+def _payments(sc: Scope) -> tuple[dict[tuple[str, str], list[tuple[dt.date, Decimal]]], dict[tuple[str, str], Decimal]]:
+    """Contribution payments per (E,P), and per (E,P) the late fee paid (`kind = denda`) on or
+    before as_of: only contributions count in Paid(E,P,d) and in the late-fee computation."""
     pm = s.payments
     q = (
-        select(pm.c.employer_id, pm.c.period, pm.c.paid_on, sen(pm.c.amount))
+        select(pm.c.employer_id, pm.c.period, pm.c.paid_on, sen(pm.c.amount), pm.c.kind)
         .where(pm.c.import_id == sc.import_id, pm.c.period >= sc.period_from, pm.c.period <= sc.period_to)
         .order_by(pm.c.employer_id, pm.c.period, pm.c.paid_on, pm.c.row_id)
     )
     out: dict = defaultdict(list)
-    for emp, period, paid_on, amount in sc.conn.execute(q):
-        out[(emp, period)].append((paid_on, rupiah(amount)))
-    return out
+    fees_paid: dict = defaultdict(lambda: ZERO)
+    for emp, period, paid_on, amount, kind in sc.conn.execute(q):
+        if kind == "denda":
+            if paid_on <= sc.as_of:
+                fees_paid[(emp, period)] += rupiah(amount)
+        else:
+            out[(emp, period)].append((paid_on, rupiah(amount)))
+    return out, fees_paid
 
 
 def employer_month_facts(sc: Scope) -> list[dict]:
@@ -159,7 +167,7 @@ def employer_month_facts(sc: Scope) -> list[dict]:
         f = base(r.employer_id, r.period)
         f.update(declared_workers=r.n, declared_wage=rupiah(r.wage), declared_jp_base=rupiah(r.jp_base))
 
-    payments = _payments(sc)
+    payments, fees_paid = _payments(sc)
     due_of = lru_cache(maxsize=None)(lambda period: due_date(period, sc.params))
     for (emp_id, period), f in facts.items():
         on = period_start(period)
@@ -174,5 +182,8 @@ def employer_month_facts(sc: Scope) -> list[dict]:
             completed_on=fee.completed_on,  # None (dropped) while not paid in full
             payment_dates=[d.isoformat() for d, _ in pays],
             payment_amounts=[a for _, a in pays],
+            # the late fee still owed is the computed fee less the late fee paid (never below 0)
+            late_fee_paid=fees_paid.get((emp_id, period), ZERO),
+            late_fee_open=round_rupiah(max(fee.fee - fees_paid.get((emp_id, period), ZERO), ZERO)) > 0,
         )
     return [facts[k] for k in sorted(facts)]
