@@ -19,7 +19,7 @@ from patuh.engine.parameters import ParameterStore
 from patuh.engine.ruleset import Ruleset
 from patuh.engine.trace import jsonable
 
-from . import evidence, text
+from . import coverage, evidence, text
 from .calculators import CALCULATORS
 from .cases import build_cases, case_facts, enforcement_history
 from .facts import Scope, contract_facts, employer_facts, employer_month_facts
@@ -49,6 +49,7 @@ class AuditResult:
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # what could not be assessed
+    coverage: coverage.Coverage | None = None  # docs/coverage.md, for the year of period_to
 
 
 def _period_range(conn, import_id: int) -> tuple[str, str]:
@@ -109,6 +110,7 @@ def run_audit(
     as_of: dt.date | None = None,
     rules_dir: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    coverage_year: int | None = None,
 ) -> AuditResult:
     say = progress or (lambda _msg: None)
     rules_dir = Path(rules_dir or default_rules_dir())
@@ -158,13 +160,19 @@ def run_audit(
         cfacts = case_facts(findings, enforcement_history(conn, import_id), as_of, params, names)
         cases = build_cases(cfacts, Evaluator(ladder_rules, params, {})) if cfacts else []
         timings["cases"] = time.perf_counter() - t
+        try:
+            cov = coverage.compute(sc, findings, coverage_year or int(period_to[:4]))
+        except coverage.CoverageError as exc:
+            raise AuditError(str(exc)) from None
         used = sorted((u.as_dict() for u in sc.used.values()), key=lambda d: (d["id"], str(d["key"]), d["valid_from"]))
 
     rid = run_id(imp["package_hash"], ruleset.revision, as_of, period_from, period_to)
     result = AuditResult(rid, import_id, imp["package_hash"], ruleset.revision, as_of, period_from, period_to,
                          findings, cases, timings)
     result.counts = _counts(findings, cases, len(facts))
-    result.warnings = list(sc.warnings)
+    result.coverage = cov
+    result.counts["coverage"] = cov.summary()
+    result.warnings = list(sc.warnings) + cov.warnings()
     result.counts["warnings"] = result.warnings
     t = time.perf_counter()
     _record(engine, result, used)
@@ -194,6 +202,7 @@ def _record(engine: Engine, r: AuditResult, used: list[dict]) -> None:
     with engine.begin() as conn:
         for table in (s.findings, s.cases):
             conn.execute(delete(table).where(table.c.run_id == r.run_id))
+        coverage.forget(conn, r.run_id)
         conn.execute(delete(s.runs).where(s.runs.c.run_id == r.run_id))
         conn.execute(insert(s.runs).values(
             run_id=r.run_id, import_id=r.import_id, package_hash=r.package_hash, ruleset_revision=r.revision,
@@ -220,3 +229,4 @@ def _record(engine: Engine, r: AuditResult, used: list[dict]) -> None:
         } for c in r.cases]
         if crow:
             conn.execute(insert(s.cases), crow)
+        coverage.record(conn, r.run_id, r.coverage)

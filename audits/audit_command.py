@@ -40,7 +40,9 @@ def _progress(msg: str) -> None:
 @click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True, help="Language of the dossiers.")
 @click.option("--pdf/--no-pdf", default=True, show_default=True, help="Also write PDF dossiers.")
 @click.option("--all-dossiers", is_flag=True, help="A law-enforcement dossier for every case, not only skk/pidana.")
-def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf, all_dossiers):
+@click.option("--coverage-year", type=click.IntRange(2000, 2100), default=None,
+              help="Year of the coverage figures (default: the year of --to).")
+def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf, all_dossiers, coverage_year):
     """Audit lengkap / full audit: import (if needed), facts, rules, findings, cases, dossiers.
 
     \b
@@ -63,7 +65,8 @@ def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf,
             click.echo(f"    {sum(loaded.rows.values()):,} rows in {loaded.seconds:.1f} s", err=True)
         click.echo("2/4 audit", err=True)
         result = run_audit(engine, loaded.import_id, period_from=period_from, period_to=period_to,
-                           as_of=as_of, rules_dir=Path(rules_dir) if rules_dir else None, progress=_progress)
+                           as_of=as_of, rules_dir=Path(rules_dir) if rules_dir else None, progress=_progress,
+                           coverage_year=coverage_year)
         click.echo("3/4 hasil / results", err=True)
         written = write_results(out_dir, result)
         click.echo("4/4 dosir / dossiers", err=True)

@@ -36,4 +36,13 @@ def write_results(out: Path, result) -> list[Path]:
     _write_json(paths[1], [_typed(r, ("amount", "late_fee")) for r in findings])
     _write_csv(paths[2], CASE_COLUMNS, cases)
     _write_json(paths[3], [_typed(r, ("total_amount", "total_late_fee")) for r in cases])
+    # coverage.csv / villages.csv (docs/coverage.md) when the package had the tables; a stale copy
+    # from an earlier run in the same folder would be read as this run's
+    cov = getattr(result, "coverage", None)
+    written = cov.files() if cov is not None else []
+    for name in {"coverage.csv", "villages.csv"} - {w[0] for w in written}:
+        (out / name).unlink(missing_ok=True)
+    for name, columns, rows in written:
+        paths.append(out / name)
+        _write_csv(paths[-1], columns, rows)
     return paths

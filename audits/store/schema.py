@@ -432,6 +432,49 @@ audit_log = Table(
     Column("hash", String(64), nullable=False),
 )
 
+# Coverage against the UCJ target (docs/coverage.md), recorded with the run: the rows of
+# coverage.csv and villages.csv in their order. Percentages are the exact two-decimal text
+# ("59.56"), empty (NULL) where the denominator is 0.
+coverage = Table(
+    "coverage",
+    metadata,
+    Column("run_id", String(64), ForeignKey("runs.run_id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("region_code", String(4), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("sector", Text, nullable=False),  # '' = all sectors
+    Column("workers", BigInteger, nullable=False),
+    Column("participants", BigInteger, nullable=False),
+    Column("coverage_pct", String(12)),
+    Column("target_pct", String(12)),
+    Column("met", String(8)),
+    Column("gap_workers", BigInteger),
+    Column("gap_cost_per_year", Money),
+    Column("found_unregistered", Integer),
+    Column("source", String(24), nullable=False),
+    PrimaryKeyConstraint("run_id", "position"),
+)
+
+coverage_villages = Table(
+    "coverage_villages",
+    metadata,
+    Column("run_id", String(64), ForeignKey("runs.run_id"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("region_code", String(4), nullable=False),
+    Column("villages", Integer, nullable=False),
+    Column("villages_registered", Integer, nullable=False),
+    Column("villages_registered_pct", String(12)),
+    Column("officials", BigInteger, nullable=False),
+    Column("officials_registered", BigInteger, nullable=False),
+    Column("officials_pct", String(12)),
+    Column("bpd_villages", Integer, nullable=False),
+    Column("bpd_villages_registered", Integer, nullable=False),
+    Column("bpd_pct", String(12)),
+    Column("officials_unregistered", BigInteger, nullable=False),
+    Column("cost_per_year", Money, nullable=False),
+    PrimaryKeyConstraint("run_id", "position"),
+)
+
 __all__ = [
     "metadata",
     "Money",
@@ -461,4 +504,6 @@ __all__ = [
     "recorded_actions",
     "reviews",
     "audit_log",
+    "coverage",
+    "coverage_villages",
 ]
