@@ -19,6 +19,7 @@ Alur kerja / typical workflow:
   patuh audit PAKET --out DIR   audit lengkap: temuan, kasus, dosir / full audit
   patuh findings                daftar temuan / list findings of the last run
   patuh explain ID_TEMUAN       mengapa temuan ini / why this finding (rule, article, data)
+  patuh coverage                cakupan vs target UCJ, desa / coverage against the UCJ target, villages
   patuh rules lint|test         periksa aturan / check the rulebook
   patuh calc jakon|iuran|denda  simulator iuran & denda / contribution simulators
 
@@ -37,6 +38,7 @@ def _register() -> None:
     and must fail loudly, never shrink `patuh --help` silently."""
     from patuh.audits.audit_command import audit, cases, explain, findings
     from patuh.audits.calc.command import calc
+    from patuh.audits.coverage_command import coverage
     from patuh.audits.dossiers.command import verify
     from patuh.audits.generate import generate
     from patuh.audits.importer.command import load
@@ -46,6 +48,7 @@ def _register() -> None:
     engine_cli.configure(RULES_DIR)
     for command in (load, generate, audit, findings, explain, cases, verify, calc, engine_cli.rules):
         main.add_command(command)
+    main.add_command(coverage)
 
 
 _register()
