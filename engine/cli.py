@@ -10,6 +10,7 @@ import click
 
 from patuh.engine.compiler import CompileError, compile_ruleset
 from patuh.engine.examples import ExampleRunner, coverage, load_calculators, load_params
+from patuh.engine.law import law_problems
 from patuh.engine.ruleset import (
     AllOf,
     Comparison,
@@ -23,6 +24,14 @@ from patuh.engine.ruleset import (
 from patuh.engine.trace import jsonable
 
 _DEFAULT_RULES_DIR: Path | None = None
+_LINT_CHECKS: list = []
+
+
+def register_lint(check) -> None:
+    """The domain adds checks of its own vocabulary (subjects, fact fields, calculators, …):
+    `check(rules_dir, ruleset, params) -> list[str]`, each problem as `<file> line <n>: …`."""
+    if check not in _LINT_CHECKS:
+        _LINT_CHECKS.append(check)
 
 
 def configure(default_rules_dir: Path) -> None:
@@ -190,6 +199,9 @@ def lint_problems(rules_dir: Path, today: dt.date | None = None) -> list[str]:
         for name in r.evidence:
             if not name.replace("_", "").isalnum():
                 problems.append(f"{r.path} line {r.line_of('evidence')}: evidence {name!r} is not a field name")
+    problems.extend(law_problems(rules_dir, ruleset))
+    for check in _LINT_CHECKS:
+        problems.extend(check(rules_dir, ruleset, params))
     if not ruleset.rules and not problems:
         problems.append(f"{rules_dir}: no rule files")
     return problems

@@ -18,6 +18,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 PARAMETERS_DIR = "parameters"
+# Folders of a rulebook that hold no rules: dated parameters, the map of the law (rules/law/) and
+# the impact snapshots CI compares against (rules/impact/, not law: left out of the revision).
+NOT_RULES = {PARAMETERS_DIR, "law", "impact"}
+NOT_IN_REVISION = {"impact"}
 FIELD_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 COMPARISON_OPS = ("eq", "neq", "lt", "lte", "gt", "gte", "in", "contains", "exists")
@@ -420,7 +424,7 @@ def rule_files(rules_dir: Path) -> list[Path]:
     out = []
     for path in sorted(rules_dir.rglob("*.yaml")) + sorted(rules_dir.rglob("*.yml")):
         rel = path.relative_to(rules_dir)
-        if rel.parts[0] == PARAMETERS_DIR:
+        if rel.parts[0] in NOT_RULES:
             continue
         out.append(path)
     return sorted(out)
@@ -432,7 +436,7 @@ def revision_of(rules_dir: Path) -> str:
     h = hashlib.sha256()
     for path in sorted(p for p in rules_dir.rglob("*") if p.is_file()):
         rel = path.relative_to(rules_dir).as_posix()
-        if "__pycache__" in rel.split("/"):
+        if "__pycache__" in rel.split("/") or rel.split("/")[0] in NOT_IN_REVISION:
             continue
         data = path.read_bytes()
         h.update(rel.encode("utf-8") + b"\0" + str(len(data)).encode() + b"\0" + data)

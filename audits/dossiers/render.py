@@ -18,7 +18,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Callable, Iterable
 
-import yaml
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
@@ -69,12 +68,11 @@ def _css() -> str:
 
 @lru_cache(maxsize=None)
 def legal_texts() -> dict:
-    with open(HERE / "legal_texts.yaml", encoding="utf-8") as fh:
-        data = yaml.safe_load(fh)
-    for ref in [r for refs in data["steps"].values() for r in refs] + [r for refs in data["categories"].values() for r in refs]:
-        if ref not in data["texts"]:
-            raise ValueError(f"legal_texts.yaml: {ref} is referred to but not defined")
-    return data
+    """Which articles ground each step and category (legal_texts.yaml), in the words of the law
+    corpus rules/law/ — the same words the rules quote."""
+    from patuh.audits.law import dossier_texts
+
+    return dossier_texts(HERE / "legal_texts.yaml")
 
 
 def _page_css(lang: str) -> Markup:
