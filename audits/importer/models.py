@@ -82,6 +82,8 @@ class Employer(Row):
     programs: Opt(str, f.programs) = None
     regency_code: Req(str, f.regency_code)
     address: Opt(str, f.text) = None
+    responsible_name: Opt(str, f.text) = None  # the natural person who answers for the employer
+    responsible_title: Opt(str, f.text) = None  # e.g. Direktur Utama, Pemilik
 
 
 class Participant(Row):

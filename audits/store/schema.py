@@ -161,6 +161,8 @@ employers = Table(
     Column("programs", Text),
     Column("regency_code", String(4), nullable=False),
     Column("address", Text),
+    Column("responsible_name", Text),  # migration 0005: named in letters and dossiers
+    Column("responsible_title", Text),
     UniqueConstraint("import_id", "employer_id"),
 )
 
