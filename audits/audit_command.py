@@ -42,7 +42,11 @@ def _progress(msg: str) -> None:
 @click.option("--all-dossiers", is_flag=True, help="A law-enforcement dossier for every case, not only skk/pidana.")
 @click.option("--coverage-year", type=click.IntRange(2000, 2100), default=None,
               help="Year of the coverage figures (default: the year of --to).")
-def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf, all_dossiers, coverage_year):
+@click.option("--office", "office_file", default=None, type=click.Path(dir_okay=False),
+              help="Office configuration for letters (default: office: in package.yaml; see docs/letters.md).")
+@click.option("--letter-date", "letter_date", default=None, type=DATE, help="Date of the letters (default: as_of).")
+def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf, all_dossiers, coverage_year,
+          office_file, letter_date):
     """Audit lengkap / full audit: import (if needed), facts, rules, findings, cases, dossiers.
 
     \b
@@ -50,11 +54,13 @@ def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf,
     """
     from patuh.audits.audit import AuditError, run_audit
     from patuh.audits.importer.load import PackageError, load_package
+    from patuh.audits.letters import hook as letters
     from patuh.audits.outputs import write_results
 
     out_dir = Path(out)
     try:
         engine = get_engine(resolve_url(db))
+        documents = letters.prepare(package, office_file, letter_date, rules_dir)  # before anything is written
         click.echo(f"1/4 impor / import: {package}", err=True)
         loaded = load_package(package, engine)
         for w in loaded.warnings:
@@ -70,6 +76,7 @@ def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf,
         click.echo("3/4 hasil / results", err=True)
         written = write_results(out_dir, result)
         click.echo("4/4 dosir / dossiers", err=True)
+        written += letters.write_run_letters(engine, result, out_dir, documents, lang, pdf, lambda m: click.echo(m, err=True))
         written += _dossiers(engine, result, out_dir, lang, pdf, all_dossiers)
     except PackageError as exc:
         for msg in exc.errors:

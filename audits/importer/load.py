@@ -100,6 +100,8 @@ def _read_yaml(path: Path, errors: _Errors, warnings: list[str]) -> _Meta:
         errors.add(f"{PACKAGE_YAML}: expected keys name, source, as_of, province")
         return meta
     for key, value in data.items():
+        if key == "office":
+            continue  # the office configuration for letters, read by the audit (docs/letters.md)
         if key not in ("name", "source", "as_of", "province"):
             warnings.append(f"{PACKAGE_YAML}: unknown key {key!r} ignored")
             continue
