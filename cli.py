@@ -19,6 +19,8 @@ Alur kerja / typical workflow:
   patuh audit PAKET --out DIR   audit lengkap: temuan, kasus, dosir / full audit
   patuh findings                daftar temuan / list findings of the last run
   patuh explain ID_TEMUAN       mengapa temuan ini / why this finding (rule, article, data)
+  patuh runs | compare A B      run yang direkam, perubahan / recorded runs, changes between two
+  patuh action | review | log   tindakan, tinjauan, log audit / actions, reviews, audit log
   patuh coverage                cakupan vs target UCJ, desa / coverage against the UCJ target, villages
   patuh rules lint|test         periksa aturan / check the rulebook
   patuh calc jakon|iuran|denda  simulator iuran & denda / contribution simulators
@@ -42,11 +44,14 @@ def _register() -> None:
     from patuh.audits.dossiers.command import verify
     from patuh.audits.generate import generate
     from patuh.audits.importer.command import load
+    from patuh.audits.lifecycle.commands import action, log, review
+    from patuh.audits.read_commands import compare, runs
     from patuh.audits.rulebook import RULES_DIR
     from patuh.engine import cli as engine_cli
 
     engine_cli.configure(RULES_DIR)
-    for command in (load, generate, audit, findings, explain, cases, verify, calc, engine_cli.rules):
+    for command in (load, generate, audit, runs, findings, explain, cases, compare, action, review, log, verify,
+                    calc, engine_cli.rules):
         main.add_command(command)
     main.add_command(coverage)
 

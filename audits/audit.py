@@ -4,6 +4,7 @@ Writing files (CSV, JSON, dossiers) is `audits.outputs`' job; this module only d
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from patuh.engine.evaluator import Evaluator
@@ -20,12 +21,17 @@ from patuh.engine.ruleset import Ruleset
 from patuh.engine.trace import jsonable
 
 from . import coverage, evidence, text
+from .calc.calendar import due_date
 from .calculators import CALCULATORS
 from .cases import build_cases, case_facts, enforcement_history
 from .facts import Scope, contract_facts, employer_facts, employer_month_facts
 from .facts.scope import drop_lookup_tables
 from .rulebook import rules_dir as default_rules_dir
+from .lifecycle import actions as recorded_actions
+from .lifecycle import log as audit_log
+from .lifecycle import review as reviews
 from .model import CATEGORIES, Case, Finding, finding_id, run_id
+from .store import runs as store
 from .store import schema as s
 
 LADDER_SUBJECT = "case"
@@ -49,6 +55,7 @@ class AuditResult:
     timings: dict[str, float] = field(default_factory=dict)
     counts: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # what could not be assessed
+    state_hash: str = ""  # the recorded actions and reviews this run used (part of its id)
     coverage: coverage.Coverage | None = None  # docs/coverage.md, for the year of period_to
 
 
@@ -110,6 +117,7 @@ def run_audit(
     as_of: dt.date | None = None,
     rules_dir: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    by: str | None = None,
     coverage_year: int | None = None,
 ) -> AuditResult:
     say = progress or (lambda _msg: None)
@@ -129,8 +137,10 @@ def run_audit(
         period_from, period_to = period_from or lo, period_to or hi
         if period_from > period_to:
             raise AuditError(f"--from {period_from} is after --to {period_to}")
+        as_given = as_of
         as_of = as_of or imp["as_of"] or dt.date.today()
         sc = Scope(conn, import_id, period_from, period_to, as_of, params)
+        _scope_warnings(conn, sc, imp, as_given)
 
         say("fakta / facts")
         t = time.perf_counter()
@@ -157,7 +167,17 @@ def run_audit(
         t = time.perf_counter()
         names = dict(conn.execute(select(s.employers.c.employer_id, s.employers.c.name)
                                   .where(s.employers.c.import_id == import_id)).all())
-        cfacts = case_facts(findings, enforcement_history(conn, import_id), as_of, params, names)
+        # reviews in force: a rejected finding stays listed but counts in no case (docs/lifecycle.md)
+        decided = reviews.decisions(conn)
+        for f in findings:
+            f.review = reviews.status(decided.get(f.finding_id), f.amount, f.late_fee)
+        counted = [f for f in findings if f.review != "tolak"]
+        # actions recorded with `patuh action` are read like the package's enforcement_actions
+        history = enforcement_history(conn, import_id)
+        stored = recorded_actions.history(conn, set(names))
+        for emp, acts in stored.items():
+            history[emp] = sorted(history.get(emp, []) + acts, key=lambda a: a["issued_on"])
+        cfacts = case_facts(counted, history, as_of, params, names)
         cases = build_cases(cfacts, Evaluator(ladder_rules, params, {})) if cfacts else []
         timings["cases"] = time.perf_counter() - t
         try:
@@ -166,16 +186,21 @@ def run_audit(
             raise AuditError(str(exc)) from None
         used = sorted((u.as_dict() for u in sc.used.values()), key=lambda d: (d["id"], str(d["key"]), d["valid_from"]))
 
+    state = _state_hash(findings, stored, as_of)
     rid = run_id(imp["package_hash"], ruleset.revision, as_of, period_from, period_to)
+    if state:  # recorded actions or reviews change the outcome: a different run (docs/lifecycle.md)
+        rid = "R-" + hashlib.sha256(f"{rid}|{state}".encode()).hexdigest()[:12].upper()
     result = AuditResult(rid, import_id, imp["package_hash"], ruleset.revision, as_of, period_from, period_to,
                          findings, cases, timings)
-    result.counts = _counts(findings, cases, len(facts))
+    result.state_hash = state
+    result.counts = _counts(counted, cases, len(facts))
+    result.counts["set_aside"] = len(findings) - len(counted)
     result.coverage = cov
     result.counts["coverage"] = cov.summary()
-    result.warnings = list(sc.warnings) + cov.warnings()
+    result.warnings = list(sc.warnings) + cov.warnings() + params.edge_warnings()
     result.counts["warnings"] = result.warnings
     t = time.perf_counter()
-    _record(engine, result, used)
+    _record(engine, result, used, _rulebook_snapshot(ruleset), by, imp["name"])
     timings["store"] = time.perf_counter() - t
     timings["total"] = time.perf_counter() - t0
     return result
@@ -197,36 +222,48 @@ def _counts(findings, cases, facts) -> dict:
     }
 
 
-def _record(engine: Engine, r: AuditResult, used: list[dict]) -> None:
-    """Replace this run's rows: the same inputs give the same run id, so a re-run overwrites."""
+def _state_hash(findings: list[Finding], stored: dict[str, list[dict]], as_of: dt.date) -> str:
+    """What of the recorded lifecycle this run used: the reviews of its findings and the actions
+    recorded for its employers up to as_of. Empty when none (then the id is as before 0003)."""
+    parts = sorted(f"review|{f.finding_id}|{f.review}" for f in findings if f.review)
+    parts += sorted(f"action|{a['employer_id']}|{a['action']}|{a['issued_on'].isoformat()}"
+                    for acts in stored.values() for a in acts if a["issued_on"] <= as_of)
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest() if parts else ""
+
+
+def _rulebook_snapshot(ruleset) -> dict:
+    """Titles and legal basis of every rule, kept with the run: `explain` shows the rule as the
+    run applied it even after the rulebook has moved on."""
+    return {"revision": ruleset.revision, "rules": {r.id: {
+        "title": {"id": r.title.id, "en": r.title.en},
+        "legal_basis": [{"instrument": lb.instrument, "article": lb.article, "quote": lb.quote}
+                        for lb in r.legal_basis]} for r in ruleset}}
+
+
+def _scope_warnings(conn, sc: Scope, imp, as_given: dt.date | None) -> None:
+    """What an inspector must know about the range and the reference date before trusting it."""
+    p = s.payroll
+    n = conn.execute(select(func.count()).select_from(p).where(
+        p.c.import_id == sc.import_id, p.c.period >= sc.period_from, p.c.period <= sc.period_to)).scalar()
+    if not n:
+        sc.warn(f"no payroll in {sc.period_from}..{sc.period_to}: months without payroll are not assessed "
+                "for wages and participation")
+    last_due = due_date(sc.period_to, sc.params)
+    if sc.as_of < last_due:
+        sc.warn(f"as_of {sc.as_of.isoformat()} is before the due date of the last audited month "
+                f"({sc.period_to}, due {last_due.isoformat()}): payments of the months not yet due are not "
+                "judged, but their wages and participation are")
+    if as_given is not None and imp["as_of"] is not None and as_given != imp["as_of"]:
+        sc.warn(f"--as-of {as_given.isoformat()} differs from the package's as_of {imp['as_of'].isoformat()}: "
+                "data after the earlier date may be missing or already known")
+
+
+def _record(engine: Engine, r: AuditResult, used: list[dict], rulebook: dict, by: str | None, package: str) -> None:
+    """Record the run (store.runs; same inputs, same id: a re-run overwrites) and its log event."""
     with engine.begin() as conn:
-        for table in (s.findings, s.cases):
-            conn.execute(delete(table).where(table.c.run_id == r.run_id))
         coverage.forget(conn, r.run_id)
-        conn.execute(delete(s.runs).where(s.runs.c.run_id == r.run_id))
-        conn.execute(insert(s.runs).values(
-            run_id=r.run_id, import_id=r.import_id, package_hash=r.package_hash, ruleset_revision=r.revision,
-            as_of=r.as_of, period_from=r.period_from, period_to=r.period_to,
-            parameters_json=json.dumps(used, ensure_ascii=False, sort_keys=True),
-            counts_json=json.dumps(r.counts, ensure_ascii=False, sort_keys=True),
-        ))
-        rows = [{
-            "run_id": r.run_id, "finding_id": f.finding_id, "rule_id": f.rule_id, "category": f.category,
-            "subject_type": f.subject_type, "subject_id": f.subject_id, "employer_id": f.employer_id,
-            "contract_id": f.contract_id, "period": f.period, "amount": f.amount, "late_fee": f.late_fee,
-            "severity": f.severity, "legal_basis": f.legal_basis, "message": f.message,
-            "trace_json": json.dumps(dict(f.trace, message_en=f.message_en), ensure_ascii=False, sort_keys=True,
-                                     default=str),
-            "evidence_json": json.dumps(f.evidence, ensure_ascii=False, sort_keys=True, default=str),
-        } for f in r.findings]
-        for i in range(0, len(rows), 5000):
-            conn.execute(insert(s.findings), rows[i:i + 5000])
-        crow = [{
-            "run_id": r.run_id, "employer_id": c.employer_id, "name": c.name, "categories": ";".join(c.categories),
-            "total_amount": c.total_amount, "total_late_fee": c.total_late_fee,
-            "next_steps": json.dumps(c.next_steps), "wait_until": c.wait_until,
-            "trace_json": json.dumps(c.trace, ensure_ascii=False, sort_keys=True, default=str),
-        } for c in r.cases]
-        if crow:
-            conn.execute(insert(s.cases), crow)
+        store.record_run(conn, r, used, rulebook, audit_log.actor(by))
+        audit_log.append(conn, "audit", f"run {r.run_id} of import {r.import_id} ({package}), as_of "
+                         f"{r.as_of.isoformat()}, {r.period_from}..{r.period_to}: {len(r.findings)} findings, "
+                         f"{len(r.cases)} cases", {"run_id": r.run_id, "import_id": r.import_id}, by)
         coverage.record(conn, r.run_id, r.coverage)

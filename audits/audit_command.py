@@ -42,11 +42,16 @@ def _progress(msg: str) -> None:
 @click.option("--all-dossiers", is_flag=True, help="A law-enforcement dossier for every case, not only skk/pidana.")
 @click.option("--coverage-year", type=click.IntRange(2000, 2100), default=None,
               help="Year of the coverage figures (default: the year of --to).")
+@click.option("--compare-with", "compare_with", default=None, metavar="RUN|previous",
+              help="Write changes.csv against this recorded run (previous: the run recorded most recently before).")
+@click.option("--draft", is_flag=True, help="Dossiers also for cases not fully reviewed, marked DRAF — BELUM DITINJAU.")
+@click.option("--by", default=None, help="Who runs the audit (default: the OS user), for the audit log.")
+@click.option("--json", "as_json", is_flag=True, help="The summary as JSON on stdout.")
 @click.option("--office", "office_file", default=None, type=click.Path(dir_okay=False),
               help="Office configuration for letters (default: office: in package.yaml; see docs/letters.md).")
 @click.option("--letter-date", "letter_date", default=None, type=DATE, help="Date of the letters (default: as_of).")
 def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf, all_dossiers, coverage_year,
-          office_file, letter_date):
+          compare_with, draft, by, as_json, office_file, letter_date):
     """Audit lengkap / full audit: import (if needed), facts, rules, findings, cases, dossiers.
 
     \b
@@ -54,8 +59,11 @@ def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf,
     """
     from patuh.audits.audit import AuditError, run_audit
     from patuh.audits.importer.load import PackageError, load_package
+    from patuh.audits.lifecycle import compare as cmp
+    from patuh.audits.lifecycle import log as audit_log
     from patuh.audits.letters import hook as letters
     from patuh.audits.outputs import write_results
+    from patuh.audits.store import runs as store
 
     out_dir = Path(out)
     try:
@@ -63,6 +71,7 @@ def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf,
         documents = letters.prepare(package, office_file, letter_date, rules_dir)  # before anything is written
         click.echo(f"1/4 impor / import: {package}", err=True)
         loaded = load_package(package, engine)
+        audit_log.record_load(engine, loaded, package, by)
         for w in loaded.warnings:
             click.echo(f"warning: {w}", err=True)
         if loaded.already_loaded:
@@ -70,11 +79,31 @@ def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf,
         else:
             click.echo(f"    {sum(loaded.rows.values()):,} rows in {loaded.seconds:.1f} s", err=True)
         click.echo("2/4 audit", err=True)
+        base = None
+        if compare_with and compare_with.lower() == "previous":
+            with engine.connect() as conn:
+                if not store.list_runs(conn):
+                    raise AuditError("--compare-with previous: no run is recorded in this database yet")
+        elif compare_with:
+            with engine.connect() as conn:
+                base = store.get_run(conn, compare_with)  # fail before auditing when it does not exist
         result = run_audit(engine, loaded.import_id, period_from=period_from, period_to=period_to,
                            as_of=as_of, rules_dir=Path(rules_dir) if rules_dir else None, progress=_progress,
-                           coverage_year=coverage_year)
+                           coverage_year=coverage_year, by=by)
         click.echo("3/4 hasil / results", err=True)
         written = write_results(out_dir, result)
+        changes = None
+        with engine.connect() as conn:
+            head = store.get_run(conn, result.run_id)
+            if compare_with:
+                if base is None:
+                    base = store.previous_run(conn, result.run_id)
+                    if base is None:
+                        raise AuditError("--compare-with previous: no run was recorded before this one "
+                                         "in this database")
+                changes = cmp.changes(conn, base, head)
+        if changes is not None:
+            written.append(cmp.write_csv(out_dir / "changes.csv", changes))
         click.echo("4/4 dosir / dossiers", err=True)
         written += letters.write_run_letters(engine, result, out_dir, documents, lang, pdf, lambda m: click.echo(m, err=True))
         written += _dossiers(engine, result, out_dir, lang, pdf, all_dossiers)
@@ -82,15 +111,30 @@ def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf,
         for msg in exc.errors:
             click.echo(msg, err=True)
         _fail("the package has errors — nothing was imported or audited.")
-    except AuditError as exc:
+    except (AuditError, store.StoreError) as exc:
         _fail(str(exc))
     except Exception as exc:  # an inspector never sees a traceback
         _fail(f"{type(exc).__name__}: {exc}", 2)
 
     for w in result.warnings:
         click.echo(f"warning: {w}", err=True)
+    if as_json:
+        click.echo(json.dumps({
+            "database": store.where(resolve_url(db)), "run": {k: (v.isoformat() if hasattr(v, "isoformat") else v)
+                                                          for k, v in head.items() if k != "rulebook_json"
+                                                          and k != "parameters_json"},
+            "out": str(out_dir), "warnings": result.warnings,
+            "compared_with": base["run_id"] if changes is not None else None,
+            "changes": cmp.counts(changes) if changes is not None else None}, ensure_ascii=False, indent=2,
+            default=str))
+        return
     _summary(result)
-    click.echo(f"run {result.run_id} · ruleset {result.revision[:12]} · as_of {result.as_of} · "
+    if changes is not None:
+        click.echo(f"perubahan / changes vs {base['run_id']}: "
+                   + ", ".join(f"{k} {v:,}".replace(",", ".") for k, v in cmp.counts(changes).items())
+                   + f" → {out_dir}/changes.csv")
+    click.echo(f"basis data / database {store.where(resolve_url(db))} · run {result.run_id} "
+               f"(rekaman ke-{head['seq']}) · ruleset {result.revision[:12]} · as_of {result.as_of} · "
                f"{result.period_from}..{result.period_to} → {out_dir}/")
 
 
@@ -139,134 +183,11 @@ def _summary(result) -> None:
     for c in result.cases:
         for st in c.next_steps:
             steps[st] = steps.get(st, 0) + 1
+    if result.counts.get("set_aside"):
+        click.echo(f"dikesampingkan / set aside (review tolak): {result.counts['set_aside']} temuan / findings")
     click.echo(f"kasus / cases: {len(result.cases)} — " +
                ", ".join(f"{k} {steps[k]}" for k in STEP_ORDER if k in steps))
 
 
-def _latest_run(conn, run: str | None) -> dict:
-    q = select(s.runs)
-    if run:
-        q = q.where(s.runs.c.run_id == run)
-    rows = conn.execute(q).mappings().all()
-    if not rows:
-        _fail(f"run {run} not found" if run else "no audit run in this database — run `patuh audit` first")
-    # the newest run: the one whose rows were written last (highest rowid of its findings is not
-    # portable), so prefer the latest as_of, then run id for a stable choice
-    return sorted(rows, key=lambda r: (r["as_of"], r["run_id"]))[-1]
-
-
-@click.command("findings")
-@click.option("--category", default=None, help="Only this category, e.g. TUNGGAKAN.")
-@click.option("--employer", default=None, help="Only this employer_id.")
-@click.option("--run", default=None, help="Run id (default: the run with the latest as_of).")
-@click.option("--db", default=None, metavar="URL", help=DB_HELP)
-def findings(category, employer, run, db):
-    """Daftar temuan / list the findings of a run."""
-    engine = get_engine(resolve_url(db))
-    ensure_schema(engine)
-    f = s.findings
-    with engine.connect() as conn:
-        r = _latest_run(conn, run)
-        q = select(f).where(f.c.run_id == r["run_id"])
-        if category:
-            q = q.where(f.c.category == category.upper())
-        if employer:
-            q = q.where(f.c.employer_id == employer)
-        rows = conn.execute(q.order_by(f.c.employer_id, f.c.category, f.c.period, f.c.subject_id)).mappings().all()
-    click.echo(f"run {r['run_id']} · as_of {r['as_of']} · {len(rows)} temuan / findings")
-    for row in rows:
-        fee = "" if row["late_fee"] is None else f" + denda {rupiah_text(row['late_fee'])}"
-        click.echo(f"{row['finding_id']}  {row['category']:<28} {row['subject_id']:<22} "
-                   f"{rupiah_text(row['amount']):>18}{fee}")
-
-
-@click.command("explain")
-@click.argument("finding_id")
-@click.option("--run", default=None, help="Run id (default: the latest run with this finding).")
-@click.option("--db", default=None, metavar="URL", help=DB_HELP)
-@click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True)
-def explain(finding_id, run, db, lang):
-    """Mengapa temuan ini / why this finding: rule, article, facts, parameters with sources."""
-    from patuh.audits.rulebook import rules_dir as default_rules_dir
-    from patuh.engine.ruleset import Ruleset
-
-    engine = get_engine(resolve_url(db))
-    ensure_schema(engine)
-    f = s.findings
-    with engine.connect() as conn:
-        q = select(f, s.runs.c.as_of, s.runs.c.ruleset_revision).join(s.runs, s.runs.c.run_id == f.c.run_id) \
-            .where(f.c.finding_id == finding_id.upper())
-        if run:
-            q = q.where(f.c.run_id == run)
-        rows = conn.execute(q).mappings().all()
-    if not rows:
-        _fail(f"finding {finding_id} not found")
-    row = sorted(rows, key=lambda r: (r["as_of"], r["run_id"]))[-1]
-    trace = json.loads(row["trace_json"] or "{}")
-    ev = json.loads(row["evidence_json"] or "{}")
-    rule = None
-    try:
-        rule = Ruleset.load(default_rules_dir()).get(row["rule_id"])
-    except Exception:  # the rulebook may have moved on; the stored trace still explains
-        pass
-    en = lang == "en"
-    click.echo(f"{row['finding_id']} — {row['category']} — {row['subject_id']}  (run {row['run_id']}, as_of {row['as_of']})")
-    click.echo(trace.get("message_en") if en else row["message"])
-    click.echo("")
-    click.echo(f"{'Rule' if en else 'Aturan'}: {row['rule_id']} (ruleset {str(trace.get('revision', ''))[:12]})")
-    if rule is not None:
-        click.echo(f"  {getattr(rule.title, lang)}")
-        for lb in rule.legal_basis:
-            click.echo(f"  {lb.instrument} {lb.article or ''}".rstrip())
-            if lb.quote:
-                click.echo(f"    “{lb.quote}”")
-    else:
-        click.echo(f"  {row['legal_basis']}")
-    click.echo(f"{'Facts the condition used' if en else 'Fakta yang diuji'}:")
-    for k, v in trace.get("fields", {}).items():
-        click.echo(f"  {k} = {v}")
-    for k, v in trace.get("evidence_fields", {}).items():
-        if k not in trace.get("fields", {}):
-            click.echo(f"  {k} = {v}")
-    click.echo(f"{'Amount' if en else 'Jumlah'}: {rupiah_text(row['amount'])}"
-               + ("" if row["late_fee"] is None else f"; {'late fee' if en else 'denda'} {rupiah_text(row['late_fee'])}"))
-    click.echo(f"{'Parameters' if en else 'Parameter'}:")
-    for p in trace.get("parameters", []):
-        key = f"[{p['key']}]" if p.get("key") not in (None, "None") else ""
-        click.echo(f"  {p['id']}{key} = {p['value']}  (berlaku {p['valid_from']}; {p['instrument']} {p.get('article') or ''}; "
-                   f"{'source' if en else 'sumber'}: {p['source']}; status {p['status']})")
-    n_workers, n_pay = len(ev.get("workers", [])), len(ev.get("payments", []))
-    if n_workers or n_pay or ev.get("contracts"):
-        click.echo(f"{'Evidence' if en else 'Bukti'}:")
-        for w in ev.get("workers", [])[:20]:
-            click.echo(f"  {w['nik']} {w['name']} {w['period']} upah {w['wage']} dilaporkan {w['reported_wage'] or '–'}  ({w['source']})")
-        if n_workers > 20:
-            click.echo(f"  … {n_workers - 20} more")
-        for p in ev.get("payments", []):
-            click.echo(f"  bayar {p['amount']} pada {p['paid_on']} ({p['source']})")
-        for c in ev.get("contracts", []):
-            click.echo(f"  kontrak {c['contract_id']} {c['title']} nilai {c['current_value']} ({c['source']})")
-
-
-@click.command("cases")
-@click.option("--step", default=None, type=click.Choice(STEP_ORDER), help="Only cases with this next step.")
-@click.option("--run", default=None, help="Run id (default: the run with the latest as_of).")
-@click.option("--db", default=None, metavar="URL", help=DB_HELP)
-def cases(step, run, db):
-    """Daftar kasus penegakan / list enforcement cases with their next steps."""
-    engine = get_engine(resolve_url(db))
-    ensure_schema(engine)
-    c = s.cases
-    with engine.connect() as conn:
-        r = _latest_run(conn, run)
-        rows = conn.execute(select(c).where(c.c.run_id == r["run_id"]).order_by(c.c.employer_id)).mappings().all()
-    shown = 0
-    for row in rows:
-        steps = json.loads(row["next_steps"] or "[]")
-        if step and step not in steps:
-            continue
-        shown += 1
-        wait = f" sampai {row['wait_until']}" if row["wait_until"] else ""
-        click.echo(f"{row['employer_id']:<10} {row['name'][:36]:<36} {';'.join(steps) + wait:<28} "
-                   f"{rupiah_text(row['total_amount']):>18}  {row['categories']}")
-    click.echo(f"run {r['run_id']} · {shown} kasus / cases")
+# The reading commands (findings, explain, cases) are in read_commands; cli.py imports them here.
+from .read_commands import cases, explain, findings  # noqa: E402,F401

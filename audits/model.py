@@ -77,6 +77,7 @@ class Finding:
     contract_id: str | None = None
     trace: dict = field(default_factory=dict)
     evidence: dict = field(default_factory=dict)
+    review: str = ""  # '' | setuju | tolak | perlu-tinjau-ulang (docs/lifecycle.md)
 
     def row(self) -> dict:
         return {

@@ -1,21 +1,39 @@
 """The machine-readable results of a run: findings.csv/json and cases.csv/json, in the columns of
-audit-semantics.md. Deterministic: same run, same bytes."""
+audit-semantics.md. Deterministic: same run, same bytes.
+
+The CSV files are opened by people in spreadsheets, so a text cell that starts like a formula
+(``=``, ``+``, ``-``, ``@``, tab, carriage return — OWASP "CSV injection") gets a leading ``'`` and is shown
+as text; a cell that is a plain number (an amount) is left as it is. Rows end with CRLF (RFC 4180),
+so that the csv module quotes any value holding a line break or a bare carriage return.
+"""
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 from pathlib import Path
 
 from .model import CASE_COLUMNS, FINDING_COLUMNS
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?\Z")
+
+
+def spreadsheet_safe(value):
+    """A cell value that a spreadsheet shows as text, never runs as a formula."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _NUMBER.match(value):
+        return "'" + value
+    return value
+
+
 def _write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\n")
+    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\r\n")
     w.writeheader()
-    w.writerows(rows)
-    path.write_text(buf.getvalue(), encoding="utf-8")
+    w.writerows({k: spreadsheet_safe(v) for k, v in r.items()} for r in rows)
+    path.write_text(buf.getvalue(), encoding="utf-8", newline="")
 
 
 def _write_json(path: Path, rows: list[dict]) -> None:
@@ -29,10 +47,11 @@ def _typed(row: dict, money: tuple[str, ...]) -> dict:
 
 def write_results(out: Path, result) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
-    findings = [f.row() for f in result.findings]
+    # findings.csv ends with the review column (docs/lifecycle.md); the package formats do not have it
+    findings = [dict(f.row(), review=f.review) for f in result.findings]
     cases = [c.row() for c in result.cases]
     paths = [out / "findings.csv", out / "findings.json", out / "cases.csv", out / "cases.json"]
-    _write_csv(paths[0], FINDING_COLUMNS, findings)
+    _write_csv(paths[0], FINDING_COLUMNS + ["review"], findings)
     _write_json(paths[1], [_typed(r, ("amount", "late_fee")) for r in findings])
     _write_csv(paths[2], CASE_COLUMNS, cases)
     _write_json(paths[3], [_typed(r, ("total_amount", "total_late_fee")) for r in cases])

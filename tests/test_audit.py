@@ -83,7 +83,8 @@ def test_run_record_and_trace(db_url):
     assert {"registered", "due_date", "as_of", "paid", "bill"} <= set(trace["fields"])
     params = {p["id"]: p for p in trace["parameters"]}
     assert {"late_fee_rate", "late_fee_rate_jp", "jkk_rate"} <= set(params)
-    assert params["late_fee_rate_jp"]["status"] == "UNCONFIRMED"
+    # the JP late fee as enacted: 2 % a month, PP 45/2015 Pasal 31 ayat (1), read in the gazetted text
+    assert (params["late_fee_rate_jp"]["status"], params["late_fee_rate_jp"]["value"]) == ("P", "0.02")
     ev = json.loads(row["evidence_json"])
     assert ev["computation"] and all("source" in p for p in ev["payments"])
 
@@ -119,10 +120,10 @@ def test_commands_findings_explain_cases(db_url, tmp_path):
     assert "TOTAL" in res.output
     rows = list((tmp_path / "out" / "findings.csv").read_text().splitlines())
     assert rows[0] == ("finding_id,rule_id,category,subject_type,subject_id,employer_id,period,amount,"
-                       "late_fee,severity,legal_basis,message")
+                       "late_fee,severity,legal_basis,message,review")  # review: docs/lifecycle.md
     res = runner.invoke(main, ["findings", "--db", db_url, "--category", "tunggakan"])
     assert res.exit_code == 0 and "TUNGGAKAN" in res.output
-    fid = res.output.splitlines()[1].split()[0]
+    fid = next(line.split()[0] for line in res.output.splitlines() if line.startswith("F-"))
     res = runner.invoke(main, ["explain", fid, "--db", db_url])
     assert res.exit_code == 0, res.output
     assert "Pasal 19 ayat (2)" in res.output and "late_fee_rate" in res.output and "status S2" in res.output

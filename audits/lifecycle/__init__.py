@@ -1,0 +1,2 @@
+"""Enforcement between audits (docs/lifecycle.md): changes between runs, actions taken, reviews,
+and the hash-chained audit log."""

@@ -1,0 +1,192 @@
+"""Runs, findings and cases in the store: the one module that writes and reads them.
+
+A run is recorded once per distinct set of inputs (its id is derived from them, so the same
+inputs overwrite); ``seq`` orders runs by when they were recorded, which is what "the latest run"
+and "the previous run" mean (docs/lifecycle.md) — never the latest ``as_of``.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from sqlalchemy import delete, func, inspect, insert, select
+from sqlalchemy.engine import Connection, Engine, make_url
+
+from . import schema as s
+from .db import ensure_schema, get_engine, resolve_url
+
+
+class StoreError(Exception):
+    """No usable store, or no such run; the message says where patuh looked."""
+
+
+def where(url: str) -> str:
+    """The database as a user recognises it: the file of a SQLite URL, else the URL without password."""
+    u = make_url(url)
+    if u.drivername.startswith("sqlite"):
+        return str(Path(u.database or ":memory:").resolve()) if u.database else ":memory:"
+    return u.render_as_string(hide_password=True)
+
+
+def open_store(db: str | None = None) -> tuple[Engine, str]:
+    """An engine for a store that already exists (reading commands): never creates an empty
+    database. Brings an existing store's schema up to date."""
+    url = resolve_url(db)
+    u = make_url(url)
+    source = "--db" if db else ("PATUH_DB" if url != "sqlite:///patuh.db" else "default sqlite:///patuh.db")
+    if u.drivername.startswith("sqlite") and u.database and not Path(u.database).exists():
+        raise StoreError(f"no database at {where(url)} ({source}); run `patuh audit PACKAGE --out DIR` "
+                         "first, or give --db URL / PATUH_DB")
+    engine = get_engine(url)
+    try:
+        tables = set(inspect(engine).get_table_names())
+    except Exception as exc:  # unreachable server, bad credentials
+        raise StoreError(f"cannot open the database {where(url)}: {exc}") from None
+    if "runs" not in tables:
+        raise StoreError(f"the database {where(url)} holds no patuh store (no runs table)")
+    ensure_schema(engine)
+    return engine, where(url)
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def record_run(conn: Connection, r, used: list[dict], rulebook: dict, by: str) -> int:
+    """Replace this run's rows (same inputs, same id) and give it the next recording number."""
+    for table in (s.findings, s.cases):
+        conn.execute(delete(table).where(table.c.run_id == r.run_id))
+    conn.execute(delete(s.runs).where(s.runs.c.run_id == r.run_id))
+    seq = (conn.execute(select(func.max(s.runs.c.seq))).scalar() or 0) + 1
+    conn.execute(insert(s.runs).values(
+        run_id=r.run_id, import_id=r.import_id, package_hash=r.package_hash, ruleset_revision=r.revision,
+        as_of=r.as_of, period_from=r.period_from, period_to=r.period_to,
+        parameters_json=json.dumps(used, ensure_ascii=False, sort_keys=True),
+        counts_json=json.dumps(r.counts, ensure_ascii=False, sort_keys=True),
+        seq=seq, recorded_at=dt.datetime.now().replace(microsecond=0), recorded_by=by,
+        state_hash=r.state_hash or None,
+        rulebook_json=json.dumps(rulebook, ensure_ascii=False, sort_keys=True),
+    ))
+    rows = [{
+        "run_id": r.run_id, "finding_id": f.finding_id, "rule_id": f.rule_id, "category": f.category,
+        "subject_type": f.subject_type, "subject_id": f.subject_id, "employer_id": f.employer_id,
+        "contract_id": f.contract_id, "period": f.period, "amount": f.amount, "late_fee": f.late_fee,
+        "severity": f.severity, "legal_basis": f.legal_basis, "message": f.message,
+        "trace_json": json.dumps(dict(f.trace, message_en=f.message_en), ensure_ascii=False, sort_keys=True,
+                                 default=str),
+        "evidence_json": json.dumps(f.evidence, ensure_ascii=False, sort_keys=True, default=str),
+        "review": f.review or None,
+    } for f in r.findings]
+    for i in range(0, len(rows), 5000):
+        conn.execute(insert(s.findings), rows[i:i + 5000])
+    crow = [{
+        "run_id": r.run_id, "employer_id": c.employer_id, "name": c.name, "categories": ";".join(c.categories),
+        "total_amount": c.total_amount, "total_late_fee": c.total_late_fee,
+        "next_steps": json.dumps(c.next_steps), "wait_until": c.wait_until,
+        "trace_json": json.dumps(c.trace, ensure_ascii=False, sort_keys=True, default=str),
+    } for c in r.cases]
+    if crow:
+        conn.execute(insert(s.cases), crow)
+    return seq
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def _order(row) -> tuple:
+    # runs recorded before migration 0003 have no seq: they come first, by as_of
+    return (row["seq"] or 0, row["as_of"], row["run_id"])
+
+
+def list_runs(conn: Connection) -> list[dict]:
+    """Every recorded run, oldest recording first, with its package name."""
+    q = select(s.runs, s.imports.c.name.label("package"), s.imports.c.source) \
+        .join(s.imports, s.imports.c.import_id == s.runs.c.import_id)
+    rows = [dict(r) for r in conn.execute(q).mappings()]
+    for r in rows:
+        r["counts"] = json.loads(r.pop("counts_json") or "{}")
+    return sorted(rows, key=_order)
+
+
+def get_run(conn: Connection, run_id: str | None = None) -> dict:
+    """The run named, or the latest recorded one; StoreError when there is none."""
+    runs = list_runs(conn)
+    if not runs:
+        raise StoreError("no audit run is recorded in this database — run `patuh audit` first")
+    if run_id is None:
+        return runs[-1]
+    for r in runs:
+        if r["run_id"] == run_id.upper():
+            return r
+    raise StoreError(f"run {run_id} is not recorded here; recorded runs: "
+                     + ", ".join(r["run_id"] for r in runs[-10:]))
+
+
+def previous_run(conn: Connection, run_id: str) -> dict | None:
+    """The run recorded most recently before `run_id` (None when it is the first)."""
+    runs = list_runs(conn)
+    ids = [r["run_id"] for r in runs]
+    if run_id not in ids:
+        return runs[-1] if runs else None
+    i = ids.index(run_id)
+    return runs[i - 1] if i else None
+
+
+def latest_other_run(conn: Connection, run_id: str) -> dict | None:
+    """The latest recorded run other than `run_id` (the run an audit about to re-record
+    `run_id` compares with when asked for `previous`)."""
+    runs = [r for r in list_runs(conn) if r["run_id"] != run_id]
+    return runs[-1] if runs else None
+
+
+def run_findings(conn: Connection, run_id: str, *, category: str | None = None,
+                 employer: str | None = None) -> list[dict]:
+    f = s.findings
+    q = select(f).where(f.c.run_id == run_id)
+    if category:
+        q = q.where(f.c.category == category)
+    if employer:
+        q = q.where(f.c.employer_id == employer)
+    return [dict(r) for r in conn.execute(q.order_by(f.c.employer_id, f.c.category, f.c.period,
+                                                     f.c.subject_id)).mappings()]
+
+
+def finding_in_runs(conn: Connection, finding_id: str, run_id: str | None = None) -> list[dict]:
+    """The rows of this finding id (in one run, or in every run that has it), latest recording last."""
+    f = s.findings
+    q = select(f, s.runs.c.as_of, s.runs.c.ruleset_revision, s.runs.c.seq, s.runs.c.rulebook_json) \
+        .join(s.runs, s.runs.c.run_id == f.c.run_id).where(f.c.finding_id == finding_id.upper())
+    if run_id:
+        q = q.where(f.c.run_id == run_id.upper())
+    return sorted((dict(r) for r in conn.execute(q).mappings()), key=_order)
+
+
+def run_cases(conn: Connection, run_id: str) -> list[dict]:
+    c = s.cases
+    out = []
+    for r in conn.execute(select(c).where(c.c.run_id == run_id).order_by(c.c.employer_id)).mappings():
+        d = dict(r)
+        d["next_steps"] = json.loads(d["next_steps"] or "[]")
+        out.append(d)
+    return out
+
+
+def values_in_run(conn: Connection, run_id: str, column: str) -> list[str]:
+    """The distinct values of a findings column in a run (to list what exists)."""
+    col = s.findings.c[column]
+    return sorted(v for v in conn.execute(select(col).where(s.findings.c.run_id == run_id).distinct()).scalars()
+                  if v is not None)
+
+
+def package_scope(conn: Connection, import_id: int) -> tuple[set[str], set[str]]:
+    """The employer ids and contract ids of an import (what a run of it can assess)."""
+    emps = set(conn.execute(select(s.employers.c.employer_id).where(s.employers.c.import_id == import_id)).scalars())
+    cons = set(conn.execute(select(s.contracts.c.contract_id).where(s.contracts.c.import_id == import_id)).scalars())
+    return emps, cons
+
+
+def known_employers(conn: Connection) -> set[str]:
+    """Employer ids of every loaded package."""
+    return set(conn.execute(select(s.employers.c.employer_id).distinct()).scalars())
