@@ -65,11 +65,13 @@ P_JP_CAP = _p("jp_wage_cap", "10547400", "2025-03-01", "BPJS B/726/022025", "PP 
               "public repository note; several payroll repos", "S1", valid_until="2026-02-28")
 P_JP_CAP_OLD = _p("jp_wage_cap", "10042300", "2024-03-01", "BPJS B/1387/022024", "PP 45/2015 Pasal 29",
                   "tanjungpinang.pikiran-rakyat.com; krishand.com", "S2", valid_until="2025-02-28")
-P_DEADLINE = _p("payment_deadline", "15", "2015-07-01", "PP 44/2015; PP 46/2015; PP 45/2015", "UNCONFIRMED",
-                "keuangan.kontan.co.id (Kompas)", "S2")
-P_FEE = _p("late_fee_rate", "0.02", "2015-07-01", "PP 44/2015; PP 46/2015", "UNCONFIRMED",
-           "kontan/Kompas; pontianak.tribunnews.com 2023/02/28", "S2")
-P_FEE_JP = _p("late_fee_rate_jp", "0.005", "2015-07-01", "PP 45/2015", "UNCONFIRMED", "–", "UNCONFIRMED")
+P_DEADLINE = _p("payment_deadline", "15", "2015-07-01", "PP 44/2015 (LN 2015/154, TLN 5714); PP 45/2015 (LN 2015/155, TLN 5715); PP 46/2015 (LN 2015/156, TLN 5716)",
+                "PP 44/2015 Pasal 21 ayat (2)–(3); PP 45/2015 Pasal 30 ayat (3); PP 46/2015 Pasal 19 ayat (2)–(3)",
+                "enacted texts (peraturan.info pp/2015/44, pp/2015/45, pp/2015/46)", "P")
+P_FEE = _p("late_fee_rate", "0.02", "2015-07-01", "PP 44/2015 (LN 2015/154, TLN 5714); PP 46/2015 (LN 2015/156, TLN 5716)",
+           "PP 44/2015 Pasal 22 ayat (1); PP 46/2015 Pasal 20 ayat (1)", "enacted texts (peraturan.info pp/2015/44, pp/2015/46)", "P")
+P_FEE_JP = _p("late_fee_rate_jp", "0.02", "2015-07-01", "PP 45/2015 (LN 2015/155, TLN 5715)", "Pasal 31 ayat (1)",
+              "enacted text (peraturan.info pp/2015/45)", "P")
 P_JAKON = _p("jakon_bands",
              [{"upto": "100000000", "jkk": "0.0021", "jkm": "0.0003"},
               {"upto": "500000000", "jkk": "0.0017", "jkm": "0.0002"},
@@ -129,7 +131,7 @@ def _tunggakan(emp, period, workers, paid_amount, paid_on, months_late_paid, mon
         share = r["due"] / sum(x["due"] for x in rows)
         paid_p = paid * share
         out_p = outstanding_total * share
-        fee_rate = D("0.005") if r["program"] == "JP" else D("0.02")
+        fee_rate = D("0.02")  # every programme, JP too (PP 45/2015 Pasal 31 ayat (1)); reported per programme
         fee = out_p * fee_rate * months_late_open + paid_p * fee_rate * (months_late_paid or 0)
         fee_total += fee
         note = f"sisa terlambat {months_late_open} bulan s.d. {AS_OF.isoformat()}"

@@ -105,20 +105,40 @@ def test_bill_rounded_once(params):
 def test_late_fee_unpaid(params):
     b = _bill(params)
     r = late_fee("2025-03", b.total, b.jp, b.unrounded, [], dt.date(2025, 4, 15), dt.date(2025, 6, 20), params)
-    # k = 3: 3 × 2 % × 624,000 + 3 × 0.5 % × 300,000
-    assert r.fee == D("41940") and r.outstanding == D("924000") and r.completed_on is None
+    # k = 3: 3 × 2 % × 924,000 = 55,440, reported per programme: JP 3 × 2 % × 300,000 = 18,000
+    # (PP 45/2015 Pasal 31 ayat (1)), JKK+JKM+JHT 3 × 2 % × 624,000 = 37,440 (PP 44/2015 Pasal 22,
+    # PP 46/2015 Pasal 20)
+    assert r.fee == D("55440") and r.outstanding == D("924000") and r.completed_on is None
+    (line,) = r.lines
+    assert (line.fee_jp, line.fee_non_jp) == (D("18000"), D("37440"))
 
 
 def test_late_fee_partial_and_late_payments(params):
     b = _bill(params)
     pays = [(dt.date(2025, 5, 10), D(500_000)), (dt.date(2025, 4, 14), D(100_000))]  # out of order on purpose
     r = late_fee("2025-03", b.total, b.jp, b.unrounded, pays, dt.date(2025, 4, 15), dt.date(2025, 6, 20), params)
-    # 100,000 on time: no fee. 500,000 on 10 May (k=1): 2 % × 500,000 × 624/924 + 0.5 % × 500,000 × 300/924
-    # = 6,753.2468 + 811.6883; 324,000 open at 20 Jun (k=3): 3 × (2 % × 218,805.19 + 0.5 % × 105,194.81)
-    # = 13,128.3117 + 1,577.9221
-    assert round_rupiah(r.fee) == D("22271")
+    # 100,000 on time: no fee. 500,000 on 10 May (k=1): 2 % × 500,000 = 10,000;
+    # 324,000 open at 20 Jun (k=3): 3 × 2 % × 324,000 = 19,440 → 29,440
+    assert round_rupiah(r.fee) == D("29440")
     assert [ln.months_late for ln in r.lines] == [1, 3]
     assert r.outstanding == D("324000")
+
+
+def test_late_fee_pp49_rate_jp_too(params):
+    # PP 49/2020 set 0.5 % for every programme, JP included, for contribution months Aug 2020 – Jan 2021;
+    # 4,000,000 on group 1 with JP: 9,600 + 12,000 + 228,000 + 120,000 = 369,600
+    b = monthly_bill(D(4_000_000), D(4_000_000), dt.date(2021, 1, 1), 1, ["JKK", "JKM", "JHT", "JP"], params)
+    # the 30th under PP 49/2020; February has none → Sun 28 Feb → the working day before, Fri 26 Feb
+    due = due_date("2021-01", params)
+    assert due == dt.date(2021, 2, 26)
+    r = late_fee("2021-01", b.total, b.jp, b.unrounded, [(due + dt.timedelta(days=1), b.total)], due, dt.date(2021, 6, 1), params)
+    assert r.lines[0].months_late == 1 and r.lines[0].fee_jp == D("600")  # 0.5 % × 120,000
+    assert r.fee == D("1848")  # 0.5 % × 369,600
+    # February 2021 is outside the window: 2 % for JP again (PP 45/2015 Pasal 31 ayat (1))
+    b = monthly_bill(D(4_000_000), D(4_000_000), dt.date(2021, 2, 1), 1, ["JKK", "JKM", "JHT", "JP"], params)
+    due = due_date("2021-02", params)
+    r = late_fee("2021-02", b.total, b.jp, b.unrounded, [(due + dt.timedelta(days=1), b.total)], due, dt.date(2021, 6, 1), params)
+    assert r.lines[0].fee_jp == D("2400") and r.fee == D("7392")
 
 
 def test_late_fee_pp49_rate(params):
@@ -163,7 +183,34 @@ def test_calc_iuran_json():
 def test_calc_denda_json_matches_rule_example():
     out = _json(["calc", "denda", "--period", "2025-03", "--paid-on", "2025-06-20", "--amount", "924000",
                  "--jp-amount", "300000", "--json"])
-    assert out == {"due_date": "2025-04-15", "months_late": 3, "fee": 41940}
+    assert out == {"due_date": "2025-04-15", "months_late": 3, "fee": 55440, "fee_non_jp": 37440, "fee_jp": 18000}
+
+
+def test_calc_denda_jp_at_two_percent():
+    # issue 17: January 2025 is due Mon 17 Feb (15 Feb a Saturday); paid 10 Mar → k = 1;
+    # 2 % × 7,000,000 + 2 % × 3,000,000 = 140,000 + 60,000 (was 155,000 with 0.5 % on JP)
+    out = _json(["calc", "denda", "--period", "2025-01", "--paid-on", "2025-03-10", "--amount", "10000000",
+                 "--jp-amount", "3000000", "--json"])
+    assert out == {"due_date": "2025-02-17", "months_late": 1, "fee": 200000, "fee_non_jp": 140000, "fee_jp": 60000}
+    res = CliRunner().invoke(main, ["calc", "denda", "--period", "2025-01", "--paid-on", "2025-03-10",
+                                    "--amount", "10000000", "--jp-amount", "3000000"])
+    assert res.exit_code == 0 and "Rp 200.000" in res.output and "2 %" in res.output
+
+
+def test_calc_denda_jp_only_two_months():
+    # Rp2,000,000 of JP contributions of April 2025: due Thu 15 May; 10 Jul is after 15 Jun and
+    # before 15 Jul → k = 2; 2 × 2 % × 2,000,000 = 80,000
+    out = _json(["calc", "denda", "--period", "2025-04", "--paid-on", "2025-07-10", "--amount", "2000000",
+                 "--jp-amount", "2000000", "--json"])
+    assert out == {"due_date": "2025-05-15", "months_late": 2, "fee": 80000, "fee_non_jp": 0, "fee_jp": 80000}
+
+
+def test_calc_denda_demo_readme_jp_example():
+    # fixtures/kalbar-demo/README.md: E20's May bill (1,123,200) with JP on 18,000,000 (540,000),
+    # due Mon 16 Jun, paid Tue 17 Jun → k = 1: 2 % × 1,663,200 = 33,264, of which JP 10,800
+    out = _json(["calc", "denda", "--period", "2025-05", "--paid-on", "2025-06-17", "--amount", "1663200",
+                 "--jp-amount", "540000", "--json"])
+    assert (out["months_late"], out["fee"], out["fee_jp"]) == (1, 33264, 10800)
 
 
 def test_calc_rejects_thousands_separator():
@@ -181,7 +228,13 @@ def test_parameters_carry_source_and_status(params):
     for pid in params.ids():
         for v in params.get(pid).values:
             assert v.source and v.instrument and v.status in ("P", "S2", "S1", "D", "UNCONFIRMED"), pid
-    assert params.lookup("late_fee_rate_jp", dt.date(2025, 3, 1)).status == "UNCONFIRMED"
+    # the late fees as enacted: 2 % a month for every programme, read in the gazetted texts
+    jp = params.lookup("late_fee_rate_jp", dt.date(2025, 3, 1))
+    assert (jp.value, jp.status, jp.article) == (D("0.02"), "P", "Pasal 31 ayat (1)") and "LN 2015/155" in jp.instrument
+    other = params.lookup("late_fee_rate", dt.date(2015, 7, 1))
+    assert other.value == D("0.02") and other.status == "P" and "Pasal 22 ayat (1)" in other.article
+    assert params.value("late_fee_rate_jp", dt.date(2020, 8, 1)) == params.value("late_fee_rate", dt.date(2021, 1, 1)) == D("0.005")
+    assert params.lookup("payment_deadline", dt.date(2025, 3, 1)).status == "P"
     # every JP cap from 2015 to 2026, changing in March from 2016
     caps = [params.value("jp_wage_cap", dt.date(y, 3, 1)) for y in range(2016, 2027)]
     assert len(set(caps)) == 11 and params.value("jp_wage_cap", dt.date(2026, 2, 1)) == D("10547400")

@@ -148,14 +148,16 @@ def test_kejaksaan_dossier_contents(store, tmp_path):
         assert cite in text
     assert "Pemberi Kerja wajib membayar dan menyetor Iuran yang menjadi tanggung jawabnya kepada BPJS" in text
     # computation sheets: TUNGGAKAN 2025-03 outstanding and the rounded finding amount
-    assert "Lembar perhitungan" in text and "Rp 5.783.637" in text and "Rp 616.325" in text
+    # late fee 2 % a month on every programme: 2 % × (5,783,637 open × 6 months + 2,500,000 paid × 2)
+    # = 2 % × 39,701,822 = 794,036.44
+    assert "Lembar perhitungan" in text and "Rp 5.783.637" in text and "Rp 794.036" in text
     assert "Rp 1.451.038,35" in text                             # exact row value with sen
     # chronology of earlier actions, in date order, with their source rows
     assert text.index("2 Juni 2025") < text.index("20 Juni 2025")
     assert "B/1200/062025" in text and "enforcement_actions.csv row 2" in text
     # provenance: input files with hash, revision, parameters with status, run id
     assert "payroll.csv" in text and "rv-3f9c2a1b7d04" in text and run_id in text
-    assert "late_fee_rate_jp" in text and "UNCONFIRMED" in text and "B/726/022025" in text
+    assert "late_fee_rate_jp" in text and "LN 2015/155" in text and "B/726/022025" in text
     # signature places
     assert text.count("NIP / NPP:") == 3
 

@@ -2,7 +2,8 @@
 
 Rates used (rules/parameters): JKK 0.24 / 0.54 / 0.89 / 1.27 / 1.74 % (groups 1–5), JKM 0.30 %,
 JHT 5.7 %, JP 3 % of min(wage, cap); cap 10,042,300 until Feb 2025, 10,547,400 from Mar 2025;
-late fee 2 % (JKK+JKM+JHT share) and 0.5 % (JP share) per started month.
+late fee 2 % per started month for every programme (PP 44/2015 Pasal 22, PP 45/2015 Pasal 31,
+PP 46/2015 Pasal 20); 0.5 % only for contribution months Aug 2020 – Jan 2021 (PP 49/2020).
 """
 from __future__ import annotations
 
@@ -219,11 +220,10 @@ def test_due_date_on_weekend():
 
 @pytest.mark.parametrize("paid_on, fee", [
     (dt.date(2025, 6, 16), None),   # the Monday after the weekend: on time, no finding
-    # one day later: k = 1; fee = 369,600 × (2 % × 249,600 + 0.5 % × 120,000) / 369,600
-    #                                 = 4,992 + 600 = 5,592
-    (dt.date(2025, 6, 17), 5_592),
-    (dt.date(2025, 7, 16), 5_592),  # = D(P) + 1 month: still k = 1
-    (dt.date(2025, 7, 17), 11_184),  # k = 2
+    # one day later: k = 1; fee = 2 % × 369,600 = 7,392 (of which JP 2 % × 120,000 = 2,400)
+    (dt.date(2025, 6, 17), 7_392),
+    (dt.date(2025, 7, 16), 7_392),  # = D(P) + 1 month: still k = 1
+    (dt.date(2025, 7, 17), 14_784),  # k = 2
 ])
 def test_telat_bayar_weekend_due(params, paid_on, fee):
     e, rows = _one_worker_month("2025-05")
@@ -240,9 +240,9 @@ def test_partial_and_late_payments_arrears(params):
     # bill 2025-03 = 369,600, due 2025-04-15; deducted 2 % JHT + 1 % JP = 120,000
     # paid 200,000 on 2025-04-14 (on time, no fee), 100,000 on 2025-05-20 (> 05-15: k = 2);
     # 69,600 still open at as_of 2025-07-01 (> 06-15, ≤ 07-15: k = 3)
-    # fee per Rupiah per month = (2 % × 249,600 + 0.5 % × 120,000) / 369,600 = 5,592 / 369,600
-    #   100,000 × 2 × 5,592 / 369,600 = 3,025.97
-    #    69,600 × 3 × 5,592 / 369,600 = 3,159.12       → 6,185.09 → 6,185
+    # fee 2 % per month on every programme's share alike:
+    #   100,000 × 2 × 2 % = 4,000
+    #    69,600 × 3 × 2 % = 4,176       → 8,176
     e, rows = _one_worker_month("2025-03", deduction=120_000)
     rows["payments"] = [payment("E1", "2025-03", 100_000, dt.date(2025, 5, 20)),
                         payment("E1", "2025-03", 200_000, dt.date(2025, 4, 14)),
@@ -250,22 +250,22 @@ def test_partial_and_late_payments_arrears(params):
     r = run(params, dt.date(2025, 7, 1), [e], **rows)
     got = {f.category: (f.amount, f.late_fee) for f in r.findings}
     # the worker share deducted (120,000) exceeds the unpaid 69,600 → min = 69,600
-    assert got == {"TUNGGAKAN": (69_600, 6_185), "IURAN-PEKERJA-TIDAK-DISETOR": (69_600, None)}
+    assert got == {"TUNGGAKAN": (69_600, 8_176), "IURAN-PEKERJA-TIDAK-DISETOR": (69_600, None)}
     (case,) = r.cases
     # the 69,600 deducted and not remitted is inside the 69,600 arrears: not billed twice
-    assert case.total_amount == 69_600 and case.total_late_fee == 6_185
+    assert case.total_amount == 69_600 and case.total_late_fee == 8_176
     assert case.next_steps == ["pidana", "teguran-1"]
 
 
 def test_late_in_two_partial_payments(params):
     # bill 369,600 of 2025-03 paid 169,600 on 2025-05-02 (k = 1) and 200,000 on 2025-06-20 (k = 3)
-    # fee = (169,600 × 1 + 200,000 × 3) × 5,592 / 369,600 = 769,600 × 5,592 / 369,600 = 11,644.05
+    # fee = (169,600 × 1 + 200,000 × 3) × 2 % = 769,600 × 2 % = 15,392
     e, rows = _one_worker_month("2025-03")
     rows["payments"] = [payment("E1", "2025-03", 169_600, dt.date(2025, 5, 2)),
                         payment("E1", "2025-03", 200_000, dt.date(2025, 6, 20))]
     r = run(params, dt.date(2025, 8, 1), [e], **rows)
     (f,) = r.findings
-    assert (f.category, f.amount, f.late_fee) == ("TELAT-BAYAR", 0, 11_644)
+    assert (f.category, f.amount, f.late_fee) == ("TELAT-BAYAR", 0, 15_392)
 
 
 def test_month_not_yet_due_is_not_a_payment_finding(params):

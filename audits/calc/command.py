@@ -19,6 +19,7 @@ from .dues import PROGRAMS, canonical_programs, dues
 from .jakon import construction_contribution
 from .money import ZERO, round_rupiah, rupiah_text
 from ..cli_types import DATE, PERIOD
+from ..text import number
 
 
 def _params(rules_dir: str | None) -> ParameterStore:
@@ -135,9 +136,13 @@ def denda(period, paid_on, amount, jp_amount, as_json, rules_dir):
     except ParameterError as exc:
         raise click.ClickException(str(exc))
     k = months_late(due, paid)
-    fee = k * rate * (x - x_jp) + k * rate_jp * x_jp
-    data = {"due_date": due.isoformat(), "months_late": k, "fee": _int(fee)}
+    # reported per programme: the JP fee goes to the JP fund with the arrears (PP 45/2015 Pasal 31),
+    # the others' with the next month's contribution (PP 44/2015 Pasal 22; PP 46/2015 Pasal 20)
+    fee_non_jp, fee_jp = k * rate * (x - x_jp), k * rate_jp * x_jp
+    data = {"due_date": due.isoformat(), "months_late": k, "fee": _int(fee_non_jp + fee_jp),
+            "fee_non_jp": _int(fee_non_jp), "fee_jp": _int(fee_jp)}
     lines = [f"iuran {period}: jatuh tempo {due.isoformat()}, dibayar {paid.isoformat()} → {k} bulan terlambat",
-             f"  denda {k} × {rate * 100:g} % × {rupiah_text(x - x_jp)} + {k} × {rate_jp * 100:g} % × {rupiah_text(x_jp)}"
-             f" = {rupiah_text(data['fee'])}"]
+             f"  denda JKK/JKM/JHT {k} × {number(rate * 100)} % × {rupiah_text(x - x_jp)} = {rupiah_text(data['fee_non_jp'])}",
+             f"  denda JP          {k} × {number(rate_jp * 100)} % × {rupiah_text(x_jp)} = {rupiah_text(data['fee_jp'])}",
+             f"  jumlah denda {rupiah_text(data['fee'])}"]
     _out(data, as_json, lines)
