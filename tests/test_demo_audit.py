@@ -66,6 +66,12 @@ def test_terminal_total_does_not_bill_unremitted_shares_twice(demo_out):
     assert total == sum(int(c["total_amount"]) for c in cases)  # the same total as the cases'
 
 
+def test_package_folder_holds_only_data(demo_out):
+    # the answer key is in fixtures/kalbar-demo.expected/, so importing the demo warns about nothing
+    out, _ = demo_out
+    assert "not a data-package file" not in (out.parent / "terminal.txt").read_text(encoding="utf-8")
+
+
 def test_every_category_occurs(demo_out):
     from patuh.audits.model import CATEGORIES
 

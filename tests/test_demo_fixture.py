@@ -1,5 +1,6 @@
-"""fixtures/kalbar-demo: its README tables, its expected_*.csv and the oracle agree, the committed
-files are what fixtures/build_demo.py writes, and the package has what the issue asks for.
+"""fixtures/kalbar-demo: its README tables, its answer key (fixtures/kalbar-demo.expected/, beside the
+package, not in it) and the oracle agree, the committed files are what fixtures/build_demo.py writes,
+and the package has what the issue asks for.
 
 Read with csv + Decimal only (no importer), so this holds whatever state the importer is in."""
 from __future__ import annotations
@@ -21,6 +22,7 @@ from patuh.engine.parameters import ParameterStore
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "fixtures" / "kalbar-demo"
+KEY = ROOT / "fixtures" / "kalbar-demo.expected"  # the answer key lives beside the package
 
 
 @pytest.fixture(scope="module")
@@ -72,10 +74,15 @@ def test_readme_cases_table_is_the_oracle(result):
 
 
 def test_expected_csv_files_are_the_oracle(result):
-    findings = csv_rows(DEMO / "expected_findings.csv")
+    findings = csv_rows(KEY / "expected_findings.csv")
     assert [(r["category"], r["subject_id"], money(r["amount"]), money(r["late_fee"])) for r in findings] == \
            [(f.category, f.subject_id, f.amount, f.late_fee) for f in result.findings]
-    assert csv_rows(DEMO / "expected_cases.csv") == [c.row() for c in result.cases]
+    assert csv_rows(KEY / "expected_cases.csv") == [c.row() for c in result.cases]
+
+
+def test_answer_key_is_beside_the_package_not_in_it():
+    assert not list(DEMO.glob("expected_*"))
+    assert sorted(p.name for p in KEY.iterdir()) == ["expected_cases.csv", "expected_findings.csv"]
 
 
 def test_every_category_and_hand_checked_amounts(result):
@@ -107,11 +114,12 @@ def test_committed_files_are_what_the_script_writes(tmp_path):
     module = importlib.util.module_from_spec(spec)
     sys.modules["build_demo"] = module  # dataclasses look their module up while the file runs
     spec.loader.exec_module(module)
-    module.main(tmp_path)
-    written = sorted(p.name for p in tmp_path.iterdir())
-    assert written == sorted(p.name for p in DEMO.iterdir())
-    for name in written:
-        assert (tmp_path / name).read_bytes() == (DEMO / name).read_bytes(), f"{name}: run fixtures/build_demo.py"
+    module.main(tmp_path / DEMO.name)
+    for built, committed in ((tmp_path / DEMO.name, DEMO), (tmp_path / KEY.name, KEY)):
+        written = sorted(p.name for p in built.iterdir())
+        assert written == sorted(p.name for p in committed.iterdir())
+        for name in written:
+            assert (built / name).read_bytes() == (committed / name).read_bytes(), f"{name}: run fixtures/build_demo.py"
 
 
 def test_package_shape():
