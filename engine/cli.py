@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 
 from patuh.engine.compiler import CompileError, compile_ruleset
+from patuh.engine.coverage import coverage_command
 from patuh.engine.examples import ExampleRunner, coverage, load_calculators, load_params
 from patuh.engine.law import law_problems
 from patuh.engine.ruleset import (
@@ -60,9 +61,12 @@ def _load(rules_dir: Path | None) -> Ruleset:
         raise SystemExit(2)
 
 
-@click.group("rules", help="Aturan / the rulebook: list, show, lint, test.")
+@click.group("rules", help="Aturan / the rulebook: list, show, lint, test, coverage, impact, sensitivity.")
 def rules() -> None:
     pass
+
+
+rules.add_command(coverage_command(lambda: default_rules_dir()))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -99,6 +99,8 @@ class ParamValue:
     source: str
     status: str
     note: str = ""
+    # other values the law may turn out to have (UNCONFIRMED or D only): `rules sensitivity` re-runs with each
+    alternatives: tuple = ()
 
 
 @dataclass
@@ -126,7 +128,9 @@ class Parameter:
         return current
 
 
-_VALUE_FIELDS = {"valid_from", "valid_until", "value", "instrument", "article", "source", "status", "note"}
+_VALUE_FIELDS = {"valid_from", "valid_until", "value", "instrument", "article", "source", "status", "note",
+                 "alternatives"}
+ALTERNATIVES_FOR = ("UNCONFIRMED", "D")
 _PARAM_FIELDS = {"id", "title", "unit", "key", "values", "changes", "description"}
 
 
@@ -144,6 +148,8 @@ class ParameterStore:
         self._params: dict[str, Parameter] = {}
         # lookups repeat for every fact of a month; ParamUse is immutable, so memoise them
         self._memo: dict[tuple, ParamUse] = {}
+        # (param, valid_from of its last value) -> latest date it was used for past the expected next value
+        self._edges: dict[tuple[str, dt.date], dt.date] = {}
         for p in parameters:
             if p.param_id in self._params:
                 raise ParameterError(
@@ -202,7 +208,29 @@ class ParameterStore:
                     f"parameter {param_id!r} has no value for {param.key}={key} on {on.isoformat()}"
                 )
             value = found
+        self._note_edge(param, v, on)
         return ParamUse(param_id, key, value, v.valid_from, v.valid_until, v.instrument, v.article, v.source, v.status)
+
+    # -- parameters at their edges -----------------------------------------------------------
+    def _note_edge(self, param: "Parameter", v: "ParamValue", on: dt.date) -> None:
+        """A lookup past the date a newer value was due (a JP cap changes every March): the last
+        published value is used, but the audit must say so rather than silently extend it."""
+        if param.changes not in ("yearly", "march") or v is not param.values[-1] or v.valid_until is not None:
+            return
+        due = next_change(v.valid_from, param.changes)
+        if on >= due:
+            key = (param.param_id, v.valid_from)
+            if on > self._edges.get(key, dt.date.min):
+                self._edges[key] = on
+
+    def edge_warnings(self) -> list[str]:
+        out = []
+        for (pid, since), latest in sorted(self._edges.items()):
+            due = next_change(since, self.get(pid).changes)
+            out.append(f"parameter {pid}: nilai terakhir (berlaku sejak {since.isoformat()}) dipakai sampai "
+                       f"{latest.isoformat()}, padahal nilai baru diharapkan sejak {due.isoformat()} — periksa apakah "
+                       f"sudah terbit / the last published value was used past the date a new one was due")
+        return out
 
     def value(self, param_id: str, on: dt.date, key: Any = None) -> Any:
         return self.lookup(param_id, on, key).value
@@ -237,6 +265,13 @@ class ParameterStore:
 
 
 _MISSING = object()
+
+
+def next_change(since: dt.date, changes: str | None) -> dt.date:
+    """When the value after one valid from `since` is expected: the next 1 March or 1 January."""
+    if changes == "march":
+        return dt.date(since.year + (1 if since >= dt.date(since.year, 3, 1) else 0), 3, 1)
+    return dt.date(since.year + 1, 1, 1)
 
 
 def _keyed(table: dict, key: Any) -> Any:
@@ -280,6 +315,11 @@ def parse_parameter_file(text: str, file: str) -> list[Parameter]:
                     raise ParameterError(f"{vwhere}: '{required}' is required")
             if rv["status"] not in STATUSES:
                 raise ParameterError(f"{vwhere}: status {rv['status']!r} is not one of {', '.join(STATUSES)}")
+            alternatives = rv.get("alternatives") or []
+            if not isinstance(alternatives, list):
+                raise ParameterError(f"{vwhere}: 'alternatives' must be a list of values")
+            if alternatives and rv["status"] not in ALTERNATIVES_FOR:
+                raise ParameterError(f"{vwhere}: only an UNCONFIRMED or D value lists alternatives (status is {rv['status']})")
             values.append(
                 ParamValue(
                     valid_from=_as_date(rv["valid_from"], vwhere),
@@ -290,6 +330,7 @@ def parse_parameter_file(text: str, file: str) -> list[Parameter]:
                     source=str(rv["source"]),
                     status=rv["status"],
                     note=str(rv.get("note") or ""),
+                    alternatives=tuple(_to_number(a) for a in alternatives),
                 )
             )
         if not values:
