@@ -44,12 +44,17 @@ def _register() -> None:
     from patuh.audits.dossiers.command import verify
     from patuh.audits.generate import generate
     from patuh.audits.importer.command import load
+    from patuh.audits.lint import reference_problems
     from patuh.audits.lifecycle.commands import action, log, review
     from patuh.audits.read_commands import compare, runs
     from patuh.audits.rulebook import RULES_DIR
+    from patuh.audits.rules_commands import impact_cmd, sensitivity_cmd
     from patuh.engine import cli as engine_cli
 
     engine_cli.configure(RULES_DIR)
+    engine_cli.register_lint(reference_problems)
+    for command in (impact_cmd, sensitivity_cmd):  # rulebook commands that run audits live in audits/
+        engine_cli.rules.add_command(command)
     for command in (load, generate, audit, runs, findings, explain, cases, compare, action, review, log, verify,
                     calc, engine_cli.rules):
         main.add_command(command)
