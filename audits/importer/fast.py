@@ -10,9 +10,11 @@ anything, it only skips work on rows that have nothing to report.
 How each column is read depends on the parser its model field uses (``validate.parser`` in
 ``models.py``):
 
-- ``fields.text`` (names, references): the stripped cell; an empty required cell is left to
-  pydantic, an empty optional one is the model's default.
-- ``fields.money``: plain ASCII ``\\d+(\\.\\d{1,2})?`` (at most 16 digits before the point) straight
+- ``fields.text`` (names, references): the stripped cell, when it is printable (``str.isprintable``,
+  one C call: no control character, no undecodable byte) and not longer than ``fields.MAX_TEXT``;
+  an empty required cell is left to pydantic, an empty optional one is the model's default.
+- ``fields.money``: plain ASCII ``[0-9]+(\\.[0-9]{1,2})?`` (at most 13 digits before the point, the
+  bound of ``fields.money``) straight
   to integer sen; anything else (empty required cell, separators, signs, 3 decimals …) is left to
   pydantic. An empty optional cell is the model's default in sen.
 - everything else (ids, NIK, periods, dates, enums, KPJ): the field's own pydantic validator —
@@ -41,7 +43,7 @@ from .models import TableSpec, _check_dates
 
 FAST_TABLES = ("participants", "declarations", "payments", "payroll")
 MEMO_LIMIT = 200_000  # distinct cell texts remembered per column (NIKs are the most numerous)
-MAX_WHOLE_DIGITS = 16  # 10**16 Rupiah is 10**18 sen, inside BIGINT; longer amounts go to pydantic
+MAX_WHOLE_DIGITS = len(str(f.MAX_RUPIAH)) - 1  # below 10**13 Rupiah (fields.money); longer amounts go to pydantic
 
 
 class _Reject:
@@ -161,6 +163,8 @@ def compile_row_parser(
             continue
         if parser is f.text and not is_ref and proc is None:
             body.append(f"{v} = c[{pos}].strip()")
+            # control characters, undecodable bytes (and anything unusual) go to pydantic
+            body.append(f"if len({v}) > {f.MAX_TEXT} or not {v}.isprintable(): return None")
             if fi.is_required():
                 body.append(f"if not {v}: return None")
             else:

@@ -12,6 +12,13 @@ Choices for XLSX:
 - identifiers (ids, NIK, NPWP, codes): a numeric cell is converted only if its value is a whole
   number (``6104014101000001`` -> ``"6104014101000001"``); any other number is rejected. Leading
   zeros a spreadsheet has already dropped cannot be recovered: store ids as text cells.
+
+Limits (docs/data-package.md, "Limits"): digits are ASCII ``0-9`` only (``\\d`` would also match
+Arabic-Indic, Devanagari or full-width digits); years are 2000–2100; an amount is below
+Rp 10.000.000.000.000 (10^13, so that ``wage × 100`` and every sum of a plausible package stay
+inside a 64-bit integer on both databases); a whole number is at most 1.000.000.000; an identifier
+is at most 100 characters and any other text at most 1,000; no text may hold a control character
+(C0, DEL, C1) or a bidirectional override, which could hide or reorder what an inspector reads.
 """
 from __future__ import annotations
 
@@ -20,6 +27,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
+import unicodedata
 from stdnum.exceptions import InvalidLength, ValidationError as StdnumError
 from stdnum.id import nik as _nik
 from stdnum.id import npwp as _npwp
@@ -31,19 +39,80 @@ class FieldError(ValueError):
     """A cell that does not parse; ``str(err)`` is the message (without the place)."""
 
 
+MIN_YEAR, MAX_YEAR = 2000, 2100
+MAX_RUPIAH = 10**13  # exclusive: at most 13 digits before the point
+MAX_INTEGER = 10**9
+MAX_ID = 100
+MAX_TEXT = 1000
+SHOWN = 60  # characters of a value echoed in a message
+
+# C0, DEL and C1 control characters, bidirectional embeddings/overrides/isolates, and the lone
+# surrogates a file that is not UTF-8 leaves behind (read with errors="surrogateescape")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_SURROGATE = re.compile("[\udc80-\udcff]")
+
+
+def escape_controls(s: str) -> str:
+    """Control characters made visible (``\\x1b``, ``\\u202e``) and undecodable bytes as ``\\xe9``."""
+    def one(m):
+        ch = m.group()
+        o = ord(ch)
+        if 0xDC80 <= o <= 0xDCFF:
+            return f"\\x{o - 0xDC00:02x}"
+        return f"\\x{o:02x}" if o < 0x100 else f"\\u{o:04x}"
+
+    return _CONTROL.sub(one, s)
+
+
 def show(raw) -> str:
-    """A raw value quoted for a message."""
+    """A raw value quoted for a message: control characters escaped, long values cut."""
     if isinstance(raw, datetime):
         raw = raw.isoformat(sep=" ")
     elif isinstance(raw, float) and raw.is_integer():
         raw = int(raw)
-    return f'"{raw}"'
+    s = str(raw)
+    if len(s) > SHOWN:
+        return f'"{escape_controls(s[:SHOWN])}…" ({len(s):,} characters)'
+    return f'"{escape_controls(s)}"'
+
+
+def not_utf8(s: str) -> str | None:
+    """The message for a cell that holds bytes that are not UTF-8, or None."""
+    m = _SURROGATE.search(s) if not s.isascii() else None
+    if m is None:
+        return None
+    return (f"not UTF-8 text (byte 0x{ord(m.group()) - 0xDC00:02X} in {show(s)}) — "
+            'save the file as "CSV UTF-8"')
+
+
+def _control_name(ch: str) -> str:
+    o = ord(ch)
+    name = {0: "NUL", 9: "tab", 10: "line break", 13: "carriage return", 27: "ESC"}.get(o)
+    if name is None:
+        name = unicodedata.name(ch, "control character")
+    return f"U+{o:04X} ({name})"
 
 
 # ------------------------------------------------------------------------------------------ text
 
 
 def text(raw) -> str:
+    """Text of one line: no control characters, at most MAX_TEXT characters."""
+    s = _as_text(raw)
+    if not s.isascii() or not s.isprintable():  # the common case is decided by two C calls
+        bad = not_utf8(s)
+        if bad:
+            raise FieldError(bad)
+        m = _CONTROL.search(s)
+        if m:
+            raise FieldError(f"{show(s)} contains the control character {_control_name(m.group())}"
+                             " — write the value as one line of plain text")
+    if len(s) > MAX_TEXT:
+        raise FieldError(f"{show(s)} is too long — at most {MAX_TEXT:,} characters expected")
+    return s
+
+
+def _as_text(raw) -> str:
     if isinstance(raw, str):
         return raw
     if isinstance(raw, bool):
@@ -59,7 +128,13 @@ def text(raw) -> str:
     return str(raw)
 
 
-identifier = text  # ids are text; whole-number XLSX cells are converted (see module doc)
+def identifier(raw) -> str:
+    """Ids are text; whole-number XLSX cells are converted (see module doc). At most MAX_ID
+    characters: an id names a dossier folder and appears in every message about its rows."""
+    s = text(raw)
+    if len(s) > MAX_ID:
+        raise FieldError(f"{show(s)} is too long for an identifier — at most {MAX_ID} characters expected")
+    return s
 
 
 def _digits(raw, n: int | tuple[int, ...], what: str) -> str:
@@ -129,8 +204,8 @@ def npwp(raw) -> str:
 
 # ----------------------------------------------------------------------------------------- money
 
-_PLAIN = re.compile(r"\d+(\.\d+)?\Z")
-_PLAIN_SEN = re.compile(r"\d+(\.\d{1,2})?\Z")  # the common case: nothing more to check
+_PLAIN = re.compile(r"[0-9]+(\.[0-9]+)?\Z")
+_PLAIN_SEN = re.compile(r"[0-9]{1,13}(\.[0-9]{1,2})?\Z")  # the common case: nothing more to check
 _CURRENCY = re.compile(r"^\s*(rp\.?|idr)\s*|\s*(rp\.?|idr)\s*$", re.IGNORECASE)
 
 
@@ -141,7 +216,7 @@ def _suggest_money(s: str) -> str | None:
     if neg:
         return None
     t = t.rstrip(",-")  # "3.054.552,-" is a common Indonesian way of writing whole Rupiah
-    if not t or not re.fullmatch(r"[\d.,]+", t) or not t[0].isdigit():
+    if not t or not re.fullmatch(r"[0-9.,]+", t) or not t[0].isdigit():
         return None
     last_dot, last_comma = t.rfind("."), t.rfind(",")
     if last_dot >= 0 and last_comma >= 0:
@@ -157,7 +232,7 @@ def _suggest_money(s: str) -> str | None:
             intpart, frac = parts[0], parts[1]  # a decimal separator
     else:
         intpart, frac = t, ""
-    if not intpart.isdigit() or (frac and not frac.isdigit()):
+    if not (intpart.isdigit() and intpart.isascii()) or (frac and not (frac.isdigit() and frac.isascii())):
         return None
     if len(frac) > 2:
         return None
@@ -177,6 +252,9 @@ def money(raw) -> Decimal:
         s = raw.strip()
         if _PLAIN_SEN.match(s):
             return Decimal(s)
+        bad = not_utf8(s)
+        if bad:
+            raise FieldError(bad)
         if not _PLAIN.match(s):
             if s.startswith("-") and _PLAIN.match(s[1:]):
                 raise FieldError(f"{show(raw)} is negative — an amount of 0 or more expected")
@@ -190,6 +268,8 @@ def money(raw) -> Decimal:
         raise FieldError(f"{show(raw)} is not an amount — a plain number of Rupiah expected")
     if value < 0:
         raise FieldError(f"{show(raw)} is negative — an amount of 0 or more expected")
+    if value >= MAX_RUPIAH:
+        raise FieldError(f"{show(raw)} is too large — an amount below Rp 10.000.000.000.000 (10^13) expected")
     if value.as_tuple().exponent < -2 and value != value.quantize(Decimal("0.01")):
         raise FieldError(f"{show(raw)} has more than 2 decimals — Rupiah with at most 2 decimals (sen) expected")
     return value
@@ -197,8 +277,15 @@ def money(raw) -> Decimal:
 
 # ------------------------------------------------------------------------------- dates, numbers
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}\Z")
-_PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])\Z")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+_PERIOD = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])\Z")
+YEARS = f"a year from {MIN_YEAR} to {MAX_YEAR} expected"
+
+
+def _in_years(d: date, raw) -> date:
+    if not MIN_YEAR <= d.year <= MAX_YEAR:
+        raise FieldError(f"{show(raw)} is outside the years the audit covers — {YEARS}")
+    return d
 
 
 def _cell_date(raw) -> date | None:
@@ -214,12 +301,12 @@ def _cell_date(raw) -> date | None:
 def iso_date(raw) -> date:
     d = _cell_date(raw)
     if d is not None:
-        return d
+        return _in_years(d, raw)
     if isinstance(raw, str):
         s = raw.strip()
         if _DATE.match(s):
             try:
-                return date.fromisoformat(s)
+                return _in_years(date.fromisoformat(s), raw)
             except ValueError:
                 raise FieldError(f"{show(raw)} is not a date that exists — write YYYY-MM-DD") from None
     raise FieldError(f"{show(raw)} is not a date — write YYYY-MM-DD, e.g. 2025-03-21")
@@ -229,10 +316,13 @@ def period(raw) -> str:
     d = _cell_date(raw)
     if d is not None:
         if d.day == 1:
+            _in_years(d, raw)
             return f"{d.year:04d}-{d.month:02d}"
         raise FieldError(f"{show(raw)} is not a period — write YYYY-MM, e.g. 2025-03")
     s = raw.strip() if isinstance(raw, str) else None
     if s is not None and _PERIOD.match(s):
+        if not MIN_YEAR <= int(s[:4]) <= MAX_YEAR:
+            raise FieldError(f"{show(raw)} is outside the years the audit covers — {YEARS}")
         return s
     raise FieldError(f"{show(raw)} is not a period — write YYYY-MM, e.g. 2025-03")
 
@@ -241,13 +331,31 @@ def integer(raw) -> int:
     if isinstance(raw, bool):
         raise FieldError(f"{show(raw)} is not a whole number")
     if isinstance(raw, int):
-        return raw
-    if isinstance(raw, float) and raw.is_integer():
-        return int(raw)
-    s = raw.strip() if isinstance(raw, str) else ""
-    if s.isdigit() and s.isascii():
-        return int(s)
-    raise FieldError(f"{show(raw)} is not a whole number — write digits only, e.g. 1250")
+        v = raw
+    elif isinstance(raw, float) and raw.is_integer():
+        v = int(raw)
+    else:
+        s = raw.strip() if isinstance(raw, str) else ""
+        if not (s.isdigit() and s.isascii()):
+            raise FieldError(f"{show(raw)} is not a whole number — write digits only, e.g. 1250")
+        if len(s) > 10:
+            raise FieldError(f"{show(raw)} is too large — a whole number up to {MAX_INTEGER:,} expected")
+        v = int(s)
+    if v < 0:
+        raise FieldError(f"{show(raw)} is negative — a whole number of 0 or more expected")
+    if v > MAX_INTEGER:
+        raise FieldError(f"{show(raw)} is too large — a whole number up to {MAX_INTEGER:,} expected")
+    return v
+
+
+def year(raw) -> int:
+    try:
+        v = integer(raw)
+    except FieldError:
+        v = None
+    if v is None or not MIN_YEAR <= v <= MAX_YEAR:
+        raise FieldError(f"{show(raw)} is not a year — {YEARS}")
+    return v
 
 
 def risk_group(raw) -> int:

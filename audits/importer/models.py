@@ -171,7 +171,7 @@ class Village(Row):
 
 class Workforce(Row):
     regency_code: Req(str, f.regency_or_province_code)
-    year: Req(int, f.integer)
+    year: Req(int, f.year)
     sector: Opt(str, f.text) = None
     workers: Req(int, f.integer)
     participants: Req(int, f.integer)
