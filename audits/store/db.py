@@ -3,16 +3,26 @@
 The schema is owned by Alembic migrations shipped inside the package
 (``audits/store/migrations``), so ``ensure_schema`` works from any working directory and for an
 installed package.
+
+Writers that must not interleave take a lock for the length of their transaction
+(:func:`write_transaction`): on PostgreSQL a transaction-level advisory lock named by a key
+(schema creation, one package's load, run recording), on SQLite the database's write lock taken at
+``BEGIN IMMEDIATE``. So two commands started at once wait for each other instead of failing with
+a raw IntegrityError, and the one that waited finds the work done ("already loaded").
 """
 from __future__ import annotations
 
+import hashlib
 import os
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine
 
 DEFAULT_URL = "sqlite:///patuh.db"
+SQLITE_WAIT_SECONDS = 600  # how long a SQLite writer waits for another one (a long load) to finish
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -39,7 +49,10 @@ def get_engine(url: str | None = None, **kwargs) -> Engine:
 
     SQLite: foreign keys are enforced on every connection. PostgreSQL: psycopg 3.
     """
-    engine = create_engine(_normalise(resolve_url(url)), **kwargs)
+    url = _normalise(resolve_url(url))
+    if url.startswith("sqlite"):
+        kwargs.setdefault("connect_args", {}).setdefault("timeout", SQLITE_WAIT_SECONDS)
+    engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine, "connect")
@@ -61,11 +74,43 @@ def alembic_config(engine: Engine | None = None):
     return cfg
 
 
+def lock_key(name: str) -> int:
+    """A signed 64-bit advisory-lock key for ``name``."""
+    return int.from_bytes(hashlib.sha256(f"patuh:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def write_transaction(engine: Engine, lock: str) -> Iterator[Connection]:
+    """A transaction (committed at the end of the block, rolled back on error) that holds the
+    lock ``lock`` from its start: other writers with the same lock wait. On SQLite every such
+    transaction takes the one database write lock (``BEGIN IMMEDIATE``): Python's sqlite3 would
+    otherwise run DDL outside any transaction, so an interrupted schema creation stayed half done."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as conn:
+            dbapi = conn.connection.driver_connection
+            saved = dbapi.isolation_level
+            dbapi.isolation_level = None  # no implicit BEGIN/COMMIT: the transaction is ours
+            try:
+                with conn.begin():
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                    yield conn
+            finally:
+                if dbapi.in_transaction:  # an error before SQLAlchemy saw the transaction
+                    dbapi.rollback()
+                dbapi.isolation_level = saved
+        return
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key(lock)})
+        yield conn
+
+
 def ensure_schema(engine: Engine) -> None:
-    """Run the Alembic migrations up to head on ``engine`` (idempotent)."""
+    """Run the Alembic migrations up to head on ``engine`` (idempotent), in one transaction
+    under the ``schema`` lock: all of it or none of it, one process at a time."""
     from alembic import command
 
     cfg = alembic_config(engine)
-    with engine.begin() as conn:
+    with write_transaction(engine, "schema") as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
