@@ -1,22 +1,31 @@
-"""`patuh verify DIR`: check an audit's output folder against its manifest.json."""
+"""`patuh verify DIR [--package PKG]`: check an audit's output folder against its manifest.json."""
 from __future__ import annotations
 
 from pathlib import Path
 
 import click
 
-from .manifest import MANIFEST
+from patuh.audits.terminal import echo
+
+from .manifest import MANIFEST, WHAT_IT_PROVES
 from .manifest import verify as verify_dir
 
 
 @click.command("verify", help="Periksa keutuhan keluaran audit terhadap manifest.json / check an output folder "
-                              "against its manifest.json. Exit 1 naming every changed, missing or unexpected file.")
+                              "against its manifest.json: every output file, the run id, inputs and ruleset "
+                              "fields, and with --package the package files the run read. Exit 1 naming every "
+                              "changed, missing or unexpected file.")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
-def verify(directory: Path) -> None:
-    problems = verify_dir(directory)
+@click.option("--package", "package", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="The data package folder: check its files against the input hashes in the manifest.")
+def verify(directory: Path, package: Path | None) -> None:
+    problems = verify_dir(directory, package=package)
     if problems:
         for p in problems:
-            click.echo(p)
-        click.echo(f"GAGAL / FAILED: {len(problems)} problem(s) in {directory}", err=True)
+            echo(p)
+        echo(f"GAGAL / FAILED: {len(problems)} problem(s) in {directory}", err=True)
         raise SystemExit(1)
-    click.echo(f"OK: every file in {directory} matches {MANIFEST}")
+    echo(f"OK: every file in {directory} matches {MANIFEST}"
+         + (f"; the files of {package} match its inputs" if package else
+            " (the package files were not checked: give --package PKG)"))
+    echo(WHAT_IT_PROVES)

@@ -6,6 +6,7 @@ import sys
 import click
 
 from patuh.audits.store.db import get_engine, resolve_url
+from patuh.audits.terminal import echo
 
 from .load import PackageError, load_package
 
@@ -20,20 +21,18 @@ def load(package: str, db: str | None) -> None:
         result = load_package(package, engine)
     except PackageError as exc:
         for msg in exc.errors:
-            click.echo(msg, err=True)
-        n = sum(1 for m in exc.errors if not m.startswith("… and "))
-        more = next((m for m in exc.errors if m.startswith("… and ")), None)
-        total = n + (int(more.split()[2]) if more else 0)
-        click.echo(f"{total} error{'s' if total != 1 else ''} — nothing was imported.", err=True)
+            echo(msg, err=True)
+        total = exc.total
+        echo(f"{total:,} error{'s' if total != 1 else ''} — nothing was imported.", err=True)
         sys.exit(1)
     except Exception as exc:  # never show a traceback to an inspector
-        click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        echo(f"error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(2)
 
     for w in result.warnings:
-        click.echo(f"warning: {w}", err=True)
+        echo(f"warning: {w}", err=True)
     if result.already_loaded:
-        click.echo(f"{package}: already loaded as import {result.import_id} — nothing written.")
+        echo(f"{package}: already loaded as import {result.import_id} — nothing written.")
         return
     width = max((len(t) for t in result.rows), default=0)
     for table, n in result.rows.items():
