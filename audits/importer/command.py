@@ -22,7 +22,7 @@ def load(package: str, db: str | None) -> None:
     except PackageError as exc:
         for msg in exc.errors:
             echo(msg, err=True)
-        total = exc.total
+        total = getattr(exc, "total", len(exc.errors))
         echo(f"{total:,} error{'s' if total != 1 else ''} — nothing was imported.", err=True)
         sys.exit(1)
     except Exception as exc:  # never show a traceback to an inspector
