@@ -33,6 +33,7 @@ from .lifecycle import review as reviews
 from .model import CATEGORIES, Case, Finding, finding_id, run_id
 from .store import runs as store
 from .store import schema as s
+from .store.db import write_transaction
 
 LADDER_SUBJECT = "case"
 
@@ -259,8 +260,10 @@ def _scope_warnings(conn, sc: Scope, imp, as_given: dt.date | None) -> None:
 
 
 def _record(engine: Engine, r: AuditResult, used: list[dict], rulebook: dict, by: str | None, package: str) -> None:
-    """Record the run (store.runs; same inputs, same id: a re-run overwrites) and its log event."""
-    with engine.begin() as conn:
+    """Record the run (store.runs; same inputs, same id: a re-run overwrites) and its log event.
+    One recording at a time (write_transaction): the next seq and the log's hash chain are read and
+    written in one step, and two audits of one package at once no longer collide on pk_runs."""
+    with write_transaction(engine, "record") as conn:
         coverage.forget(conn, r.run_id)
         store.record_run(conn, r, used, rulebook, audit_log.actor(by))
         audit_log.append(conn, "audit", f"run {r.run_id} of import {r.import_id} ({package}), as_of "
