@@ -1,0 +1,274 @@
+"""Enforcement across audits (docs/lifecycle.md), played on the demo package as an inspector would:
+audit; the employer pays; re-audit with --compare-with previous; narrow and widen the range;
+record actions; reject a finding; check the audit log. SQLite, and PostgreSQL with PATUH_TEST_DB."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, text
+
+from patuh.audits.calc.calendar import add_working_days
+from patuh.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "fixtures" / "kalbar-demo"
+AS_OF_2 = dt.date(2025, 12, 31)
+
+
+def rows(path: Path) -> list[dict]:
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def invoke(*args, code: int = 0):
+    res = CliRunner().invoke(main, [str(a) for a in args])
+    assert res.exit_code == code, res.output
+    assert "Traceback" not in res.output
+    return res
+
+
+def audit(pkg, out, db, *extra, code: int = 0):
+    return invoke("audit", pkg, "--out", out, "--db", db, "--no-pdf", *extra, code=code)
+
+
+def by_key(path: Path) -> dict[tuple[str, str], dict]:
+    return {(r["category"], r["subject_id"]): r for r in rows(path)}
+
+
+def copy_demo(target: Path) -> Path:
+    """The demo package elsewhere; a relative reference in package.yaml (office: …) still resolves."""
+    shutil.copytree(DEMO, target, ignore=shutil.ignore_patterns("expected_*", "README.md"))
+    lines = []
+    for line in (target / "package.yaml").read_text(encoding="utf-8").splitlines():
+        key, _, value = line.partition(":")
+        if key == "office" and value.strip() and not Path(value.strip()).is_absolute():
+            line = f"office: {(DEMO / value.strip()).resolve()}"
+        lines.append(line)
+    (target / "package.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return target
+
+
+def second_package(tmp: Path, first: dict[tuple[str, str], dict]) -> Path:
+    """The next snapshot: as_of a month later; E19 pays its July and August arrears (the amounts
+    the first audit found) and E18 pays the late fee of April (kind denda)."""
+    pkg = copy_demo(tmp / "pkg2")
+    yml = (pkg / "package.yaml").read_text(encoding="utf-8")
+    assert "as_of: 2025-11-28" in yml
+    (pkg / "package.yaml").write_text(yml.replace("as_of: 2025-11-28", f"as_of: {AS_OF_2}"), encoding="utf-8")
+    pays = rows(pkg / "payments.csv")
+    for r in pays:
+        r["kind"] = "iuran"
+    pays += [
+        {"employer_id": "E19", "period": p, "amount": first[("TUNGGAKAN", f"E19:{p}")]["amount"],
+         "paid_on": "2025-12-10", "reference": f"VA-E19-{p}", "kind": "iuran"} for p in ("2025-07", "2025-08")
+    ] + [{"employer_id": "E18", "period": "2025-04", "amount": first[("TELAT-BAYAR", "E18:2025-04")]["late_fee"],
+          "paid_on": "2025-12-12", "reference": "DENDA-E18-2025-04", "kind": "denda"}]
+    with open(pkg / "payments.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(pays[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(pays)
+    return pkg
+
+
+def status_of(changes: list[dict]) -> dict[tuple[str, str], str]:
+    return {(r["category"], r["subject_id"]): r["status"] for r in changes}
+
+
+def test_the_story_between_two_audits(db_url, tmp_path):
+    db = db_url
+    # 1. the first audit
+    audit(DEMO, tmp_path / "o1", db)
+    first = by_key(tmp_path / "o1" / "findings.csv")
+    assert first[("TUNGGAKAN", "E19:2025-07")] and first[("TELAT-BAYAR", "E18:2025-04")]
+    assert rows(tmp_path / "o1" / "findings.csv")[0]["review"] == ""
+
+    # 2. the employer pays two arrears months and one late fee; re-audit against the previous run
+    pkg2 = second_package(tmp_path, first)
+    res = audit(pkg2, tmp_path / "o2", db, "--compare-with", "previous")
+    changes = rows(tmp_path / "o2" / "changes.csv")
+    assert list(changes[0]) == ["finding_id", "rule_id", "category", "subject_id", "employer_id", "period", "status",
+                                "amount_before", "amount_now", "late_fee_before", "late_fee_now"]
+    st = status_of(changes)
+    for p in ("2025-07", "2025-08"):
+        assert st[("TUNGGAKAN", f"E19:{p}")] == "selesai"  # paid
+        assert st[("TELAT-BAYAR", f"E19:{p}")] == "baru"  # paid late: the late fee is now owed as such
+    assert st[("TELAT-BAYAR", "E18:2025-04")] == "selesai"  # the late fee was paid (kind denda)
+    sept = next(r for r in changes if r["category"] == "TUNGGAKAN" and r["subject_id"] == "E19:2025-09")
+    # still unpaid a month later: the same principal, a larger late fee
+    assert sept["status"] == "berubah" and sept["amount_before"] == sept["amount_now"]
+    assert int(sept["late_fee_now"]) > int(sept["late_fee_before"])
+    # the missing side is empty
+    gone = next(r for r in changes if r["status"] == "selesai")
+    assert gone["amount_now"] == "" and gone["late_fee_now"] == "" and gone["amount_before"] != ""
+    counts = {k: sum(1 for r in changes if r["status"] == k) for k in
+              ("baru", "baru-dinilai", "tetap", "berubah", "selesai", "tidak-dinilai")}
+    assert "perubahan / changes" in res.output
+    assert ", ".join(f"{k} {v}" for k, v in counts.items()) in res.output
+    # the same changes from the store, for two recorded runs
+    runs = json.loads(invoke("runs", "--db", db, "--json").output)["runs"]
+    assert [r["seq"] for r in runs] == [1, 2]
+    run1, run2 = runs[0]["run_id"], runs[1]["run_id"]
+    cj = json.loads(invoke("compare", run1, run2, "--db", db, "--json").output)
+    assert cj["changes"] == changes and cj["counts"] == counts
+    # findings/cases default to the latest RECORDED run and say which
+    out = invoke("findings", "--db", db, "--category", "telat-bayar").output
+    assert run2 in out.splitlines()[0] and "E18:2025-04" not in out and "E19:2025-07" in out
+
+    # 3. narrow the range: what the narrower run did not look at is not "resolved"
+    audit(pkg2, tmp_path / "o3", db, "--to", "2025-06", "--compare-with", "previous")
+    narrow = rows(tmp_path / "o3" / "changes.csv")
+    later = {(r["category"], r["subject_id"]) for r in rows(tmp_path / "o2" / "findings.csv") if r["period"] > "2025-06"}
+    assert later and {k for k, v in status_of(narrow).items() if v == "tidak-dinilai"} == later
+    assert "selesai" not in status_of(narrow).values()
+
+    # 4. widen again: the months come back as new to the record, not as new violations
+    audit(pkg2, tmp_path / "o4", db, "--compare-with", "previous")
+    wide = status_of(rows(tmp_path / "o4" / "changes.csv"))
+    assert {k for k, v in wide.items() if v == "baru-dinilai"} == later
+    assert "baru" not in wide.values()
+    cases4 = {c["employer_id"]: c for c in rows(tmp_path / "o4" / "cases.csv")}
+    assert cases4["E14"]["next_steps"] == "teguran-1" and cases4["E15"]["next_steps"] == "teguran-1"
+    run4 = json.loads(invoke("runs", "--db", db, "--json").output)["runs"][-1]["run_id"]
+
+    # 5. actions taken: a first warning 11 working days ago, another 3 days ago
+    old = next(AS_OF_2 - dt.timedelta(days=n) for n in range(1, 30)
+               if add_working_days(AS_OF_2 - dt.timedelta(days=n), 11) == AS_OF_2)
+    recent = AS_OF_2 - dt.timedelta(days=3)
+    invoke("action", "add", "E14", "teguran-1", "--issued-on", old, "--reference", "0901/T1/2025", "--by", "Inspektur A",
+           "--db", db)
+    invoke("action", "add", "E15", "teguran-1", "--issued-on", recent, "--by", "Inspektur A", "--db", db)
+    listed = json.loads(invoke("action", "list", "--db", db, "--json").output)["actions"]
+    assert [(a["employer_id"], a["step"], a["recorded_by"]) for a in listed] == [
+        ("E14", "teguran-1", "Inspektur A"), ("E15", "teguran-1", "Inspektur A")]
+    audit(pkg2, tmp_path / "o5", db)
+    cases5 = {c["employer_id"]: c for c in rows(tmp_path / "o5" / "cases.csv")}
+    assert cases5["E14"]["next_steps"] == "teguran-2"  # its 10 working days are over
+    assert cases5["E15"]["next_steps"] == "tunggu"
+    assert cases5["E15"]["wait_until"] == add_working_days(recent, 10).isoformat()
+    run5 = json.loads(invoke("runs", "--db", db, "--json").output)["runs"][-1]["run_id"]
+    assert run5 != run4  # recorded actions change the outcome: a new run, the earlier one kept
+    assert run4 in {r["run_id"] for r in json.loads(invoke("runs", "--db", db, "--json").output)["runs"]}
+
+    # 6. a reviewer rejects a finding: it stays listed, but leaves the case total
+    f5 = rows(tmp_path / "o5" / "findings.csv")
+    target = next(r for r in f5 if r["employer_id"] == "E16" and r["category"] == "UPAH-DI-BAWAH-UMK")
+    invoke("review", target["finding_id"], "--decision", "tolak", "--by", "Kasi Pengawasan", "--db", db, code=1)
+    invoke("review", target["finding_id"], "--decision", "tolak", "--reason", "masa percobaan yang sah",
+           "--by", "Kasi Pengawasan", "--db", db)
+    audit(pkg2, tmp_path / "o6", db)
+    f6 = {r["finding_id"]: r for r in rows(tmp_path / "o6" / "findings.csv")}
+    assert f6[target["finding_id"]]["review"] == "tolak"
+    assert f6[target["finding_id"]]["amount"] == target["amount"]
+    cases6 = {c["employer_id"]: c for c in rows(tmp_path / "o6" / "cases.csv")}
+    assert int(cases6["E16"]["total_amount"]) == int(cases5["E16"]["total_amount"]) - int(target["amount"])
+    assert all(r["review"] == "" for fid, r in f6.items() if fid != target["finding_id"])
+
+    # 7. the audit log holds, and breaks where it is edited
+    log = json.loads(invoke("log", "--db", db, "--json", "--verify").output)
+    kinds = [e["kind"] for e in log["events"]]
+    assert log["verified"] is True
+    assert kinds.count("load") == 2 and kinds.count("audit") == 6 and kinds.count("action") == 2
+    assert kinds.count("review") == 1
+    engine = create_engine(db.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE audit_log SET summary = 'tidak ada apa-apa' WHERE event_id = 3"))
+    engine.dispose()
+    res = invoke("log", "--db", db, "--verify", code=1)
+    assert "event 3" in res.output
+
+
+def test_reading_commands_never_create_a_database(tmp_path):
+    missing = tmp_path / "nowhere" / "patuh.db"
+    for cmd in (["findings"], ["cases"], ["runs"], ["explain", "F-0000000000"], ["log"], ["compare", "previous"],
+                ["action", "list"]):
+        res = CliRunner().invoke(main, cmd + ["--db", f"sqlite:///{missing}"])
+        assert res.exit_code == 1, (cmd, res.output)
+        assert str(missing) in res.output and "no database" in res.output
+    assert not missing.exists() and not missing.parent.exists()
+
+
+def test_unknown_filters_actions_and_reviews_are_refused(db_url, tmp_path):
+    audit(DEMO, tmp_path / "o", db_url)
+    res = invoke("findings", "--db", db_url, "--category", "TUNGGAK", code=1)
+    assert 'unknown category "TUNGGAK"' in res.output and "TELAT-BAYAR" in res.output
+    res = invoke("findings", "--db", db_url, "--employer", "E99", code=1)
+    assert '"E99"' in res.output and "E01, E02" in res.output
+    res = invoke("action", "add", "E99", "teguran-1", "--issued-on", "2025-11-01", "--db", db_url, code=1)
+    assert "E99" in res.output and "no loaded package" in res.output
+    res = invoke("action", "add", "E14", "surat-cinta", "--issued-on", "2025-11-01", "--db", db_url, code=1)
+    assert "not a step" in res.output and "teguran-2" in res.output
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    res = invoke("action", "add", "E14", "teguran-1", "--issued-on", tomorrow, "--db", db_url, code=1)
+    assert "future" in res.output
+    res = invoke("review", "F-0000000000", "--decision", "setuju", "--by", "X", "--db", db_url, code=1)
+    assert "not in any recorded run" in res.output
+    assert json.loads(invoke("action", "list", "--db", db_url, "--json").output)["actions"] == []
+
+
+def test_a_decision_on_other_amounts_needs_review_again(db_url, tmp_path):
+    """setuju on the first audit's amounts; a month later the late fee has grown: perlu-tinjau-ulang."""
+    audit(DEMO, tmp_path / "o1", db_url)
+    first = by_key(tmp_path / "o1" / "findings.csv")
+    sept, paid = first[("TUNGGAKAN", "E19:2025-09")], first[("TUNGGAKAN", "E19:2025-07")]
+    invoke("review", sept["finding_id"], "--decision", "setuju", "--by", "Kasi", "--db", db_url)
+    invoke("review", paid["finding_id"], "--decision", "setuju", "--by", "Kasi", "--db", db_url)
+    audit(DEMO, tmp_path / "o1b", db_url)  # same amounts: the decisions hold
+    again = by_key(tmp_path / "o1b" / "findings.csv")
+    assert again[("TUNGGAKAN", "E19:2025-09")]["review"] == "setuju"
+    audit(second_package(tmp_path, first), tmp_path / "o2", db_url)
+    now = by_key(tmp_path / "o2" / "findings.csv")
+    assert now[("TUNGGAKAN", "E19:2025-09")]["review"] == "perlu-tinjau-ulang"
+    assert ("TUNGGAKAN", "E19:2025-07") not in now  # paid: nothing left to review
+
+
+def test_explain_speaks_the_users_language(db_url, tmp_path):
+    audit(DEMO, tmp_path / "o", db_url)
+    fid = by_key(tmp_path / "o" / "findings.csv")[("TUNGGAKAN", "E19:2025-07")]["finding_id"]
+    out_id = invoke("explain", fid, "--db", db_url).output
+    out_en = invoke("explain", fid, "--db", db_url, "--lang", "en").output
+    for out in (out_id, out_en):
+        assert "{'day'" not in out and "798720.00" not in out
+    assert "Rp 798.720" in out_id and "tanggal 15 bulan berikutnya" in out_id
+    assert "Rp 798,720" in out_en and "day 15 of the following month" in out_en
+    assert "Aturan" not in out_en and "Rule:" in out_en and "Parameters:" in out_en
+    assert out_id.splitlines()[0].startswith("basis data ") and " run R-" in out_id.splitlines()[0]
+
+
+def test_warnings_an_inspector_needs(db_url, tmp_path):
+    res = audit(DEMO, tmp_path / "o", db_url, "--as-of", "2025-03-01")
+    assert "before the due date of the last audited month (2025-09, due" in res.output
+    assert "differs from the package's as_of 2025-11-28" in res.output
+    res = audit(DEMO, tmp_path / "o2", db_url, "--from", "2024-01", "--to", "2024-03")
+    assert "no payroll in 2024-01..2024-03" in res.output
+    run = json.loads(invoke("runs", "--db", db_url, "--json").output)["runs"][-1]
+    assert any("no payroll" in w for w in run["counts"]["warnings"])
+
+
+def test_late_fee_paid_closes_telat_bayar(db_url, tmp_path):
+    """Without the kind column the findings are today's; a denda payment of the whole fee clears
+    TELAT-BAYAR, part of it leaves the rest."""
+    audit(DEMO, tmp_path / "o1", db_url)
+    first = by_key(tmp_path / "o1" / "findings.csv")
+    fee = int(first[("TELAT-BAYAR", "E20:2025-05")]["late_fee"])
+    pkg = copy_demo(tmp_path / "pkg")
+    with open(pkg / "payments.csv", "a", encoding="utf-8") as fh:
+        fh.write("E20,2025-05,1000,2025-11-20,DENDA-1\n")
+    (pkg / "payments.csv").write_text((pkg / "payments.csv").read_text().replace(
+        "employer_id,period,amount,paid_on,reference", "employer_id,period,amount,paid_on,reference,kind", 1)
+        .replace("DENDA-1\n", "DENDA-1,denda\n"), encoding="utf-8")
+    audit(pkg, tmp_path / "o2", db_url)
+    part = by_key(tmp_path / "o2" / "findings.csv")
+    assert int(part[("TELAT-BAYAR", "E20:2025-05")]["late_fee"]) == fee - 1000
+    # only contribution payments count as paid: nothing else moved
+    assert {k: (v["amount"], v["late_fee"]) for k, v in part.items() if k != ("TELAT-BAYAR", "E20:2025-05")} == \
+        {k: (v["amount"], v["late_fee"]) for k, v in first.items() if k != ("TELAT-BAYAR", "E20:2025-05")}
+    (pkg / "payments.csv").write_text((pkg / "payments.csv").read_text().replace(
+        "E20,2025-05,1000,", f"E20,2025-05,{fee},"), encoding="utf-8")
+    audit(pkg, tmp_path / "o3", db_url)
+    assert ("TELAT-BAYAR", "E20:2025-05") not in by_key(tmp_path / "o3" / "findings.csv")
