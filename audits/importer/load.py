@@ -33,6 +33,7 @@ from patuh.audits.store.db import ensure_schema
 
 from .fast import compile_row_parser
 from .fields import FieldError, iso_date
+from .forms import Forms, parse_forms, read_header, row_translator, xlsx_fast
 from .models import REQUIRED_TABLES, REQUIRED_WHEN_NPP, SPECS, TableSpec
 from .reader import PACKAGE_YAML, Discovery, ReadError, Source, _blank, discover, iter_rows, sha256_file
 from .write import bind_processors, row_writer
@@ -102,6 +103,8 @@ def _read_yaml(path: Path, errors: _Errors, warnings: list[str]) -> _Meta:
     for key, value in data.items():
         if key == "office":
             continue  # the office configuration for letters, read by the audit (docs/letters.md)
+        if key in ("format", "tables"):
+            continue  # declared forms: read by forms.parse_forms
         if key not in ("name", "source", "as_of", "province"):
             warnings.append(f"{PACKAGE_YAML}: unknown key {key!r} ignored")
             continue
@@ -142,7 +145,8 @@ def _no_fast_path(rownum: int, cells: list) -> None:
 
 
 class _Loader:
-    def __init__(self, conn: Connection, import_id: int, errors: _Errors, warnings: list[str]):
+    def __init__(self, conn: Connection, import_id: int, errors: _Errors, warnings: list[str], forms: Forms | None = None):
+        self.forms = forms or Forms()
         self.conn = conn
         self.import_id = import_id
         self.errors = errors
@@ -173,27 +177,19 @@ class _Loader:
             err(f"{label}: empty — a header row with the column names is expected")
             return 0
         _, header = header_row
-        positions: dict[str, int] = {}
-        for i, raw in enumerate(header):
-            name = raw.strip() if isinstance(raw, str) else ("" if raw is None else str(raw))
-            if not name:
-                continue
-            if name in positions:
-                err(f"{label} row 1, column {name}: column given twice")
-                continue
-            if name not in spec.columns:
-                self.warnings.append(f"{label}: column {name!r} is not part of the data package, ignored")
-                continue
-            positions[name] = i
-        missing = [c for c in spec.required_columns if c not in positions]
-        for c in missing:
-            err(f"{label}: required column {c} is missing")
-        if missing:
+        form = self.forms.table(spec.name)
+        head = read_header(header, spec, form, label, is_csv=src.sheet is None)
+        self.warnings.extend(head.warnings)
+        for e in head.errors:
+            err(e)
+        if head.errors:
             return 0
+        positions = head.positions
 
-        ctx = _Table(self, spec, src, positions)
+        ctx = _Table(self, spec, src, positions, head.labels)
         slow = ctx.slow_row
         fast = ctx.fast or _no_fast_path
+        translate = row_translator(spec, form, head, label, err, ctx.remember_key)
         count = 0
         with row_writer(self.conn, table, ctx.columns) as write:
             batch: list[tuple] = []
@@ -207,6 +203,10 @@ class _Loader:
                             f" — a comma inside a number or a text? write numbers without separators"
                             f" (3054552) and put text with commas in double quotes")
                         continue
+                    if translate is not None:
+                        cells = translate(rownum, cells)
+                        if cells is None:
+                            continue
                     row = fast(rownum, cells)
                     if row is None:
                         row = slow(rownum, cells)
@@ -259,8 +259,10 @@ class _Loader:
 class _Table:
     """One table being loaded: its columns, where they are in the file, and the per-row checks."""
 
-    def __init__(self, loader: _Loader, spec: TableSpec, src: Source, positions: dict[str, int]):
+    def __init__(self, loader: _Loader, spec: TableSpec, src: Source, positions: dict[str, int], labels=None):
         self.loader = loader
+        self.col = (labels or {}).get  # column as written in the file (declared forms), for messages
+        self.positions = positions
         self.spec = spec
         self.label = src.label
         self.cols = list(positions.items())
@@ -278,11 +280,21 @@ class _Table:
             spec.name
         )
         # the fast path (fast.py) for the big tables' CSV files; None = every row through pydantic
-        self.fast = None
-        if src.sheet is None:
-            self.fast = compile_row_parser(
-                spec, positions, base=self.base, bind_procs=procs, employer_ids=loader.employer_ids, norm=_norm
-            )
+        self.fast = compile_row_parser(
+            spec, positions, base=self.base, bind_procs=procs, employer_ids=loader.employer_ids, norm=_norm
+        )
+        if src.sheet is not None:
+            self.fast = xlsx_fast(self.fast, spec, positions)  # typed cells as their CSV text
+
+    def remember_key(self, cells: list) -> None:
+        """A row refused before the model ran (declared form): keep its key, as slow_row does."""
+        if self.keyed is None:
+            return
+        kcol, seen = self.keyed
+        pos = self.positions.get(kcol)
+        k = _norm(cells[pos]) if pos is not None and pos < len(cells) else None
+        if isinstance(k, str) and k not in seen:
+            seen[k] = 0
 
     def slow_row(self, rownum: int, cells: list) -> tuple | None:
         """The row through the pydantic model and the row checks: its database-ready tuple, or
@@ -302,7 +314,7 @@ class _Table:
                 col = e["loc"][0] if e["loc"] else "?"
                 bad_cols.add(col)
                 msg = e["ctx"]["msg"] if e["type"] == "patuh" else e["msg"]
-                err(f"{label} row {rownum}, column {col}: {msg}")
+                err(f"{label} row {rownum}, column {self.col(col, col)}: {msg}")
             if keyed is not None:
                 # The row is broken but its key is fine: remember the key, so rows that
                 # refer to it do not each report a second, misleading error.
@@ -314,24 +326,24 @@ class _Table:
         bad = False
         if spec.row_check is not None:
             for col, msg in spec.row_check(rec):
-                err(f"{label} row {rownum}, column {col}: {msg}")
+                err(f"{label} row {rownum}, column {self.col(col, col)}: {msg}")
                 bad = True
         for col in self.emp_refs:
             v = rec[col]
             if v is not None and v not in loader.employer_ids:
-                err(f'{label} row {rownum}, column {col}: "{v}" is not an employer_id in employers')
+                err(f'{label} row {rownum}, column {self.col(col, col)}: "{v}" is not an employer_id in employers')
                 bad = True
         for col in self.con_refs:
             v = rec[col]
             if v is not None and v not in (loader.contract_ids or ()):
                 why = "" if loader.contract_ids is not None else " — the package has no contracts table"
-                err(f'{label} row {rownum}, column {col}: "{v}" is not a contract_id in contracts{why}')
+                err(f'{label} row {rownum}, column {self.col(col, col)}: "{v}" is not a contract_id in contracts{why}')
                 bad = True
         if keyed is not None:
             kcol, seen = keyed
             k = rec[kcol]
             if k in seen:
-                err(f'{label} row {rownum}, column {kcol}: "{k}" is already given in row {seen[k]}')
+                err(f'{label} row {rownum}, column {self.col(kcol, kcol)}: "{k}" is already given in row {seen[k]}')
                 bad = True
             else:
                 seen[k] = rownum
@@ -356,14 +368,29 @@ def load_package(path: str | Path, engine: Engine) -> LoadResult:
         raise PackageError(
             [f"{path}: not a folder — a data package is a folder of CSV files and/or one .xlsx workbook"]
         )
-    d: Discovery = discover(folder)
+    forms = _read_forms(folder)
+    d: Discovery = discover(folder, forms.files, forms.sheets)
+    for name, src in d.sources.items():
+        if src.sheet is None:
+            fm = forms.table(name).format
+            src.delimiter, src.encoding = fm.delimiter, fm.codec
+    d.errors[:0] = forms.errors
     try:
-        return _load(folder, d, engine, t0)
+        return _load(folder, d, engine, t0, forms)
     finally:
         d.close()
 
 
-def _load(folder: Path, d: Discovery, engine: Engine, t0: float) -> LoadResult:
+def _read_forms(folder: Path) -> Forms:
+    """The declared forms of package.yaml (forms.py); an unreadable file is reported by _read_yaml."""
+    try:
+        data = yaml.safe_load((folder / PACKAGE_YAML).read_text(encoding="utf-8-sig"))
+    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        return Forms()
+    return parse_forms(data) if isinstance(data, dict) else Forms()
+
+
+def _load(folder: Path, d: Discovery, engine: Engine, t0: float, forms: Forms | None = None) -> LoadResult:
     errors = _Errors()
     warnings = list(d.warnings)
     for e in d.errors:
@@ -398,7 +425,7 @@ def _load(folder: Path, d: Discovery, engine: Engine, t0: float) -> LoadResult:
                 loaded_at=datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0),
             )
         ).inserted_primary_key[0]
-        loader = _Loader(conn, import_id, errors, warnings)
+        loader = _Loader(conn, import_id, errors, warnings, forms)
         for name, spec in SPECS.items():
             src = d.sources.get(name)
             if src is not None:

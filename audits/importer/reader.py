@@ -23,6 +23,8 @@ class Source:
     path: Path
     sheet: str | None = None  # sheet name for XLSX, None for CSV
     book: object = None  # the open read-only workbook, shared by all sheets of one package
+    delimiter: str = ","  # CSV only; a declared form (forms.py) may change them
+    encoding: str = "utf-8-sig"
 
     @property
     def label(self) -> str:
@@ -53,8 +55,11 @@ def _ignored(name: str) -> bool:
 DOCUMENT_SUFFIXES = (".md",)  # a package's README; any other unknown file is named in a warning
 
 
-def discover(folder: Path) -> Discovery:
+def discover(folder: Path, files: dict[str, str] | None = None, sheets: dict[str, str] | None = None) -> Discovery:
+    """``files`` / ``sheets``: file and sheet names package.yaml declares for a table (forms.py)."""
     d = Discovery()
+    files, sheets = files or {}, sheets or {}
+    found_files: set[str] = set()
     csvs: dict[str, Path] = {}
     workbooks: list[Path] = []
     for p in sorted(folder.iterdir(), key=lambda p: p.name):
@@ -67,8 +72,13 @@ def discover(folder: Path) -> Discovery:
         if p.name == PACKAGE_YAML:
             d.yaml = p
             d.data_files.append(p)
-        elif low.endswith(".csv") and p.name[:-4] in SPECS:
-            csvs[p.name[:-4]] = p
+        elif low.endswith(".csv") and (p.name in files or p.name[:-4] in SPECS):
+            table = files.get(p.name) or p.name[:-4]
+            found_files.add(p.name)
+            if table in csvs:
+                d.doubled.add(table)
+                d.errors.append(f"{table}: table given twice, as {csvs[table].name} and as {p.name} — keep one of them")
+            csvs[table] = p
             d.data_files.append(p)
         elif low.endswith(".xlsx"):
             workbooks.append(p)
@@ -77,6 +87,9 @@ def discover(folder: Path) -> Discovery:
             continue  # the README that travels with a package: not data, no warning
         else:
             d.warnings.append(f"{p.name}: not a data-package file, ignored")
+    for name, table in files.items():
+        if name not in found_files:
+            d.errors.append(f"package.yaml, tables.{table}.file: {name} is not in the package folder")
     for table, p in csvs.items():
         d.sources[table] = Source(table, p.name, p)
     if len(workbooks) > 1:
@@ -91,22 +104,28 @@ def discover(folder: Path) -> Discovery:
         try:
             # opened once: read-only openpyxl scans a whole sheet when it has no <dimension>
             d.book = open_workbook(wb_path)
-            sheets = list(d.book.sheetnames)
+            names = list(d.book.sheetnames)
         except Exception as exc:  # openpyxl raises many kinds for a broken file
             d.errors.append(f"{wb_path.name}: cannot be read as an .xlsx workbook ({type(exc).__name__}: {exc})")
-            sheets = []
-        for sheet in sheets:
-            if sheet not in SPECS:
+            names = []
+        for sheet in names:
+            table = sheets.get(sheet) or (sheet if sheet in SPECS else None)
+            if table is None:
                 d.warnings.append(f"{wb_path.name} sheet {sheet}: not a data-package table, ignored")
                 continue
-            if sheet in d.sources:
-                d.doubled.add(sheet)
+            if table in d.sources:
+                d.doubled.add(table)
                 d.errors.append(
-                    f"{sheet}: table given twice, as {d.sources[sheet].file} and as {wb_path.name} sheet {sheet}"
+                    f"{table}: table given twice, as {d.sources[table].label} and as {wb_path.name} sheet {sheet}"
                     " — keep one of them"
                 )
                 continue
-            d.sources[sheet] = Source(sheet, wb_path.name, wb_path, sheet, d.book)
+            d.sources[table] = Source(table, wb_path.name, wb_path, sheet, d.book)
+        for sheet, table in sheets.items():
+            if sheet not in names and d.book is not None:
+                d.errors.append(f"package.yaml, tables.{table}.sheet: {wb_path.name} has no sheet {sheet!r}")
+    elif sheets:
+        d.errors.append("package.yaml declares sheets (" + ", ".join(sheets) + ") but the package has no .xlsx workbook")
     for t in d.doubled:
         d.sources.pop(t, None)
     return d
@@ -141,17 +160,20 @@ def iter_rows(src: Source) -> Iterator[tuple[int, list]]:
 
 def _iter_csv(src: Source) -> Iterator[tuple[int, list]]:
     try:
-        with open(src.path, encoding="utf-8-sig", newline="") as fh:
+        with open(src.path, encoding=src.encoding, newline="") as fh:
             rownum = 0
-            for cells in csv.reader(fh):
+            for cells in csv.reader(fh, delimiter=src.delimiter):
                 rownum += 1
                 # a blank row has only blank cells; a non-blank first cell (almost every row) says no
                 if rownum > 1 and not (cells and cells[0].strip()) and all(_blank(c) for c in cells):
                     continue
                 yield rownum, cells
     except UnicodeDecodeError as exc:
+        if src.encoding != "utf-8-sig":  # a declared encoding (forms.py)
+            raise ReadError(f"{src.label}: not {src.encoding} text (byte {exc.start} of the file)") from None
         raise ReadError(
             f"{src.label}: not UTF-8 text (byte {exc.start} of the file) — save it as \"CSV UTF-8\""
+            " or declare its encoding in package.yaml (format: {encoding: cp1252})"
         ) from None
     except csv.Error as exc:
         raise ReadError(f"{src.label}: not a readable CSV file ({exc})") from None
