@@ -9,6 +9,7 @@ short or extended)."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import random
 from decimal import Decimal
 from pathlib import Path
@@ -213,13 +214,68 @@ def test_sen_is_the_money_parser_for_plain_text():
     assert to_sen(Decimal("12.3")) == 1230
 
 
-def test_xlsx_sheets_take_the_pydantic_path():
-    errors = _Errors()
-    loader = _Loader(SimpleNamespace(dialect=DIALECTS["sqlite"]), 1, errors, [])
-    loader.employer_ids = {}
-    src = Source("payroll", "data.xlsx", Path("data.xlsx"), sheet="payroll")
-    ctx = _Table(loader, SPECS["payroll"], src, {c: i for i, c in enumerate(SPECS["payroll"].columns)})
-    assert ctx.fast is None
+TYPED_TRICKY = [
+    None, True, False, 0, 1, -5, 5.0, 5.5, 5.05, 5.005, 0.1 + 0.2, 1e16, 1e20, float("nan"), float("inf"),
+    3054552, 3054552.5, 6171010101900001, 6171010101900001.0, 202501, 45658, 45658.5,
+    dt.date(2025, 1, 1), dt.date(2025, 1, 15), dt.datetime(2025, 1, 1), dt.datetime(2025, 1, 1, 8, 30),
+    dt.datetime(2025, 3, 1, tzinfo=dt.timezone.utc), dt.time(8, 30), Decimal("5.5"),
+]
+
+
+def typed(table: str, col: str, v: str):
+    """A canonical CSV cell as a spreadsheet would type it."""
+    from patuh.audits.importer import fields as f
+    from patuh.audits.importer.forms import _parser_of
+
+    p = _parser_of(SPECS[table], col)
+    if not v:
+        return None
+    if p is f.money:
+        d = Decimal(v)
+        return int(d) if d == d.to_integral_value() else float(d)
+    if p is f.iso_date:
+        return dt.datetime.fromisoformat(v)
+    if p is f.period:
+        return dt.datetime(int(v[:4]), int(v[5:7]), 1)
+    if p is f.integer:
+        return int(v)
+    return v
+
+
+@pytest.mark.parametrize("dialect", sorted(DIALECTS))
+@pytest.mark.parametrize("table", sorted(fast_mod.FAST_TABLES))
+def test_xlsx_typed_cells_take_the_fast_path_only_where_it_agrees(table, dialect):
+    """XLSX sheets use the fast path too (docs/intake.md): a typed cell becomes the text the CSV
+    would hold only where that means exactly what the typed cell means to the pydantic path."""
+    rows = read_csv(DEMO / f"{table}.csv")
+    header, body = rows[0], rows[1:]
+    emp = employer_ids(DEMO)
+    errors = _Errors(limit=10**9)
+    loader = _Loader(SimpleNamespace(dialect=DIALECTS[dialect]), 1, errors, [])
+    loader.employer_ids = emp
+    positions = {h: i for i, h in enumerate(header) if h in SPECS[table].columns}
+    src = Source(table, "data.xlsx", Path("data.xlsx"), sheet=table)
+    ctx = _Table(loader, SPECS[table], src, positions)
+    assert ctx.fast is not None
+    rnd = random.Random(7)
+    cases = [[typed(table, header[i], c) for i, c in enumerate(r)] for r in body[:400]]
+    for _ in range(3000):
+        cells = list(rnd.choice(cases))
+        j = rnd.randrange(len(cells))
+        cells[j] = rnd.choice(TYPED_TRICKY + [str(x) for x in TYPED_TRICKY[:12]])
+        cases.append(cells)
+    taken = 0
+    for n, cells in enumerate(cases, start=2):
+        got = ctx.fast(n, tuple(cells))  # openpyxl gives tuples
+        before = errors.total
+        want = ctx.slow_row(n, list(cells))
+        if got is None:
+            continue
+        taken += 1
+        assert errors.total == before, (table, cells, errors.shown[before:])
+        assert want is not None and got == want, (table, cells, got, want)
+        assert [type(x) for x in got] == [type(x) for x in want], (table, cells, got, want)
+    assert taken >= min(400, len(body))  # the demo's own rows, typed, all take it
 
 
 def test_messy_package_loads_and_mostly_takes_the_fast_path(tmp_path, monkeypatch):
