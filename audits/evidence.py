@@ -18,6 +18,7 @@ from .calc.bill import monthly_bill
 from .calculators import monthly_dues
 from .facts.scope import Scope
 from .store import schema as s
+from .text import amount as amount_text
 
 WORKER_CATEGORIES = {"PDS-TK", "PDS-UPAH", "UPAH-DI-BAWAH-UMK"}
 DEDUCTIONS = "IURAN-PEKERJA-TIDAK-DISETOR"
@@ -181,9 +182,18 @@ def _bill_sheet(period: str, fact: dict, params: ParameterStore, as_of: dt.date)
         rows.append({"period": period, "program": "DENDA", "base": money(line.amount), "rate": "",
                      "due": "", "paid": "" if line.open else money(line.amount),
                      "outstanding": money(line.amount) if line.open else "",
-                     "months_late": str(line.months_late), "fee": money(line.fee),
-                     "note": ("belum dibayar per " if line.open else "dibayar ") + line.settled_on.isoformat()})
+                     "months_late": str(line.months_late), "fee": money(line.fee), "note": _fee_note(line)})
     return rows
+
+
+def _fee_note(line) -> str:
+    """When and how settled, and the fee per programme where JP is part of it: the JP fee is paid with
+    the arrears into the JP fund (PP 45/2015 Pasal 31), the rest with the next month's contribution."""
+    note = ("belum dibayar per " if line.open else "dibayar ") + line.settled_on.isoformat()
+    if line.fee_jp:
+        note += (f"; denda JP Rp {amount_text(line.fee_jp.quantize(Decimal('0.01')))}"
+                 f" + JKK/JKM/JHT Rp {amount_text(line.fee_non_jp.quantize(Decimal('0.01')))}")
+    return note
 
 
 def _jakon_sheet(fact: dict, params: ParameterStore) -> list[dict]:
