@@ -1,4 +1,5 @@
-"""Kabupaten/kota of Kalimantan Barat: Kemendagri code -> name (regulations.md §5.2–5.3).
+"""Kabupaten/kota of Kalimantan Barat: Kemendagri code -> name (the Kemendagri codes, as listed in
+python-stdnum's stdnum/id/loc.dat; the same codes key the UMK parameters).
 
 6104 is Kabupaten Mempawah (formerly Kabupaten Pontianak; some code lists still say PONTIANAK).
 The Kejaksaan Negeri is named after the regency's seat as in "Kejaksaan Negeri Sambas"; which
