@@ -16,6 +16,7 @@ HELP = """patuh — audit kepatuhan BPJS Ketenagakerjaan / BPJS Ketenagakerjaan 
 \b
 Alur kerja / typical workflow:
   patuh load PAKET              periksa & muat paket data / check and load a data package
+  patuh ocds SUMBER --out PAKET kontrak dari OCDS / construction contracts from OCDS
   patuh audit PAKET --out DIR   audit lengkap: temuan, kasus, dosir / full audit
   patuh findings                daftar temuan / list findings of the last run
   patuh explain ID_TEMUAN       mengapa temuan ini / why this finding (rule, article, data)
@@ -44,6 +45,7 @@ def _register() -> None:
     from patuh.audits.dossiers.command import verify
     from patuh.audits.generate import generate
     from patuh.audits.importer.command import load
+    from patuh.audits.intake.command import ocds
     from patuh.audits.lint import reference_problems
     from patuh.audits.lifecycle.commands import action, log, review
     from patuh.audits.read_commands import compare, runs
@@ -55,7 +57,7 @@ def _register() -> None:
     engine_cli.register_lint(reference_problems)
     for command in (impact_cmd, sensitivity_cmd):  # rulebook commands that run audits live in audits/
         engine_cli.rules.add_command(command)
-    for command in (load, generate, audit, runs, findings, explain, cases, compare, action, review, log, verify,
+    for command in (load, ocds, generate, audit, runs, findings, explain, cases, compare, action, review, log, verify,
                     calc, engine_cli.rules):
         main.add_command(command)
     main.add_command(coverage)
