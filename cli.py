@@ -45,6 +45,7 @@ def _register() -> None:
     from patuh.audits.dossiers.command import verify
     from patuh.audits.generate import generate
     from patuh.audits.importer.command import load
+    from patuh.audits import categories
     from patuh.audits.intake.command import ocds
     from patuh.audits.lint import reference_problems
     from patuh.audits.lifecycle.commands import action, log, review
@@ -55,6 +56,7 @@ def _register() -> None:
 
     engine_cli.configure(RULES_DIR)
     engine_cli.register_lint(reference_problems)
+    engine_cli.register_lint(categories.lint)
     for command in (impact_cmd, sensitivity_cmd):  # rulebook commands that run audits live in audits/
         engine_cli.rules.add_command(command)
     for command in (load, ocds, generate, audit, runs, findings, explain, cases, compare, action, review, log, verify,

@@ -20,17 +20,18 @@ from patuh.engine.parameters import ParameterStore
 from patuh.engine.ruleset import Ruleset
 from patuh.engine.trace import jsonable
 
-from . import coverage, evidence, text
+from . import categories as categories_of, coverage, evidence, text
 from .calc.calendar import due_date
 from .calculators import CALCULATORS
 from .cases import build_cases, case_facts, enforcement_history
 from .facts import Scope, contract_facts, employer_facts, employer_month_facts
 from .facts.scope import drop_lookup_tables
 from .rulebook import rules_dir as default_rules_dir
+from .categories import Categories
 from .lifecycle import actions as recorded_actions
 from .lifecycle import log as audit_log
 from .lifecycle import review as reviews
-from .model import CATEGORIES, Case, Finding, finding_id, run_id
+from .model import Case, Finding, finding_id, run_id
 from .store import runs as store
 from .store import schema as s
 from .store.db import write_transaction
@@ -58,6 +59,7 @@ class AuditResult:
     warnings: list[str] = field(default_factory=list)  # what could not be assessed
     state_hash: str = ""  # the recorded actions and reviews this run used (part of its id)
     coverage: coverage.Coverage | None = None  # docs/coverage.md, for the year of period_to
+    categories: Categories | None = None  # the rulebook's categories.yaml the run used
 
 
 def _period_range(conn, import_id: int) -> tuple[str, str]:
@@ -127,6 +129,14 @@ def run_audit(
     t0 = time.perf_counter()
     ruleset = Ruleset.load(rules_dir)
     params = ParameterStore.load(rules_dir / "parameters")
+    try:
+        cats = categories_of.load(rules_dir)
+    except categories_of.CategoryError as exc:
+        raise AuditError(str(exc)) from None
+    unknown = categories_of.lint(rules_dir, ruleset)
+    if unknown:  # a finding nobody can order, total or prove: stop before judging anything
+        raise AuditError("the rulebook does not match its categories.yaml (see `patuh rules lint`):\n  "
+                         + "\n  ".join(unknown))
     finding_rules = ruleset.subset([r.id for r in ruleset if r.subject != LADDER_SUBJECT])
     ladder_rules = ruleset.subset([r.id for r in ruleset if r.subject == LADDER_SUBJECT])
 
@@ -154,13 +164,13 @@ def run_audit(
         judged = {r.subject for r in finding_rules}
         hits = Evaluator(finding_rules, params, CALCULATORS, formatter=message_value).evaluate([f for f in facts if f["type"] in judged])
         findings = sorted((_finding(h) for h in hits),
-                          key=lambda f: (f.employer_id, CATEGORIES.index(f.category) if f.category in CATEGORIES else 99,
+                          key=lambda f: (f.employer_id, cats.rank(f.category),
                                          f.period or "", f.subject_id, f.rule_id))
         timings["rules"] = time.perf_counter() - t
 
         say(f"bukti / evidence ({len(findings)} temuan)")
         t = time.perf_counter()
-        evidence.collect(sc, findings, {f["id"]: f for f in facts})
+        evidence.collect(sc, findings, {f["id"]: f for f in facts}, cats)
         drop_lookup_tables(conn)
         timings["evidence"] = time.perf_counter() - t
 
@@ -178,8 +188,8 @@ def run_audit(
         stored = recorded_actions.history(conn, set(names))
         for emp, acts in stored.items():
             history[emp] = sorted(history.get(emp, []) + acts, key=lambda a: a["issued_on"])
-        cfacts = case_facts(counted, history, as_of, params, names)
-        cases = build_cases(cfacts, Evaluator(ladder_rules, params, {})) if cfacts else []
+        cfacts = case_facts(counted, history, as_of, params, names, cats)
+        cases = build_cases(cfacts, Evaluator(ladder_rules, params, {}), cats) if cfacts else []
         timings["cases"] = time.perf_counter() - t
         try:
             cov = coverage.compute(sc, findings, coverage_year or int(period_to[:4]))
@@ -192,9 +202,9 @@ def run_audit(
     if state:  # recorded actions or reviews change the outcome: a different run (docs/lifecycle.md)
         rid = "R-" + hashlib.sha256(f"{rid}|{state}".encode()).hexdigest()[:12].upper()
     result = AuditResult(rid, import_id, imp["package_hash"], ruleset.revision, as_of, period_from, period_to,
-                         findings, cases, timings)
+                         findings, cases, timings, categories=cats)
     result.state_hash = state
-    result.counts = _counts(counted, cases, len(facts))
+    result.counts = _counts(counted, cases, len(facts), cats)
     result.counts["set_aside"] = len(findings) - len(counted)
     result.coverage = cov
     result.counts["coverage"] = cov.summary()
@@ -207,7 +217,7 @@ def run_audit(
     return result
 
 
-def _counts(findings, cases, facts) -> dict:
+def _counts(findings, cases, facts, cats: Categories) -> dict:
     by_cat: dict = {}
     for f in findings:
         c = by_cat.setdefault(f.category, {"findings": 0, "amount": Decimal(0), "late_fee": Decimal(0)})
@@ -219,7 +229,7 @@ def _counts(findings, cases, facts) -> dict:
         "findings": len(findings),
         "cases": len(cases),
         "by_category": {k: {"findings": v["findings"], "amount": str(v["amount"]), "late_fee": str(v["late_fee"])}
-                        for k, v in sorted(by_cat.items(), key=lambda kv: CATEGORIES.index(kv[0]))},
+                        for k, v in sorted(by_cat.items(), key=lambda kv: cats.rank(kv[0]))},
     }
 
 

@@ -15,7 +15,8 @@ from patuh.engine.evaluator import Evaluator
 from patuh.engine.parameters import ParameterStore
 
 from .calc.calendar import add_working_days
-from .model import CATEGORIES, STEP_ORDER, Case, Finding, case_total
+from .categories import Categories
+from .model import Case, Finding, case_total
 from .store import schema as s
 
 ZERO = Decimal(0)
@@ -33,7 +34,7 @@ def enforcement_history(conn: Connection, import_id: int) -> dict[str, list[dict
 
 
 def case_facts(findings: list[Finding], history: dict[str, list[dict]], as_of: dt.date,
-               params: ParameterStore, names: dict[str, str]) -> list[dict]:
+               params: ParameterStore, names: dict[str, str], categories: Categories) -> list[dict]:
     by_employer: dict[str, list[Finding]] = defaultdict(list)
     for f in findings:
         by_employer[f.employer_id].append(f)
@@ -65,7 +66,7 @@ def case_facts(findings: list[Finding], history: dict[str, list[dict]], as_of: d
             "on": as_of,
             "employer_id": emp_id,
             "name": names.get(emp_id, emp_id),
-            "categories": sorted({f.category for f in fs}, key=CATEGORIES.index),
+            "categories": sorted({f.category for f in fs}, key=categories.rank),
             "issued": issued,
             # a second warning implies the first was given and its period has passed
             "warning_issued": bool(t1 or t2),
@@ -74,21 +75,26 @@ def case_facts(findings: list[Finding], history: dict[str, list[dict]], as_of: d
             "teguran2_issued": bool(t2),
             "teguran2_over": bool(t2_until and as_of > t2_until),
             "teguran2_until": t2_until,
-            "arrears_open": any(f.category == "TUNGGAKAN" for f in fs),
-            "deductions_unremitted": any(f.category == "IURAN-PEKERJA-TIDAK-DISETOR" for f in fs),
-            "total_amount": case_total(fs),
+            # the flags the ladder rules read, each true when a finding of its category is there
+            **{c.case_flag: False for c in categories if c.case_flag},
+            "total_amount": case_total(fs, categories),
             "total_late_fee": sum((f.late_fee or ZERO for f in fs), ZERO),
             "_parameters": uses,
         }
+        for f in fs:
+            category = categories.get(f.category)
+            if category is not None and category.case_flag:
+                fact[category.case_flag] = True
         facts.append(fact)
     return facts
 
 
-def build_cases(facts: list[dict], evaluator: Evaluator) -> list[Case]:
+def build_cases(facts: list[dict], evaluator: Evaluator, categories: Categories) -> list[Case]:
     engine_facts = [{k: v for k, v in f.items() if not k.startswith("_")} for f in facts]
     proposed: dict[str, list] = defaultdict(list)
     for hit in evaluator.evaluate(engine_facts):
         proposed[hit.fact["employer_id"]].append(hit)
+    flags = {c.case_flag for c in categories if c.case_flag}
     cases = []
     for fact in facts:
         hits = proposed.get(fact["employer_id"], [])
@@ -98,7 +104,7 @@ def build_cases(facts: list[dict], evaluator: Evaluator) -> list[Case]:
             wait_until = fact["teguran2_until"] if fact["teguran2_issued"] else fact["teguran1_until"]
         if not steps:
             steps = {"pantau"}
-        ordered = sorted(steps, key=STEP_ORDER.index)
+        ordered = sorted(steps, key=categories.step_rank)
         cases.append(Case(
             employer_id=fact["employer_id"],
             name=fact["name"],
@@ -113,7 +119,7 @@ def build_cases(facts: list[dict], evaluator: Evaluator) -> list[Case]:
                 "fields": {k: (v.isoformat() if isinstance(v, dt.date) else v)
                            for k, v in fact.items() if k in (
                                "warning_issued", "teguran1_over", "teguran1_until", "teguran2_issued",
-                               "teguran2_over", "teguran2_until", "arrears_open", "deductions_unremitted")},
+                               "teguran2_over", "teguran2_until") or k in flags},
                 "parameters": [u.as_dict() for u in fact["_parameters"]],
             },
         ))

@@ -16,13 +16,11 @@ from .calc.jakon import construction_contribution
 from .calc.late_fee import late_fee
 from .calc.bill import monthly_bill
 from .calculators import monthly_dues
+from .categories import Categories, Evidence
 from .facts.scope import Scope
 from .store import schema as s
 from .text import amount as amount_text
 
-WORKER_CATEGORIES = {"PDS-TK", "PDS-UPAH", "UPAH-DI-BAWAH-UMK"}
-DEDUCTIONS = "IURAN-PEKERJA-TIDAK-DISETOR"
-PAYMENT_CATEGORIES = {"TUNGGAKAN", "TELAT-BAYAR", DEDUCTIONS}
 
 
 def source(row) -> str:
@@ -111,58 +109,88 @@ def _due_rows(period, wage, jp_base, by_program) -> list[dict]:
     return rows
 
 
-def collect(sc: Scope, findings, facts_by_id: dict[str, dict]) -> None:
-    """Fill `finding.evidence` in place."""
+def _workers_passing(test: str, rows: list[dict], fact: dict, params: ParameterStore, period: str) -> list[dict]:
+    if test == "unregistered":
+        return [r for r in rows if not r["active"]]
+    if test == "underreported":
+        tol = params.value("pds_upah_tolerance", period_start(period))
+        return [r for r in rows if r["active"] and (r["reported_wage"] or 0) < tol * r["wage"]]
+    if test == "below_minimum":
+        minimum = fact["minimum_wage"]
+        return [r for r in rows if r["employment"] in ("pkwtt", "pkwt") and r["wage"] < minimum]
+    if test == "deducted":  # the workers whose wages were cut for BPJS: what a criminal report rests on
+        return [r for r in rows if r["bpjs_deduction"] > 0]
+    raise ValueError(f"unknown worker test {test!r}")
+
+
+def _unregistered_dues(f, fact, params, as_of):
+    return _programme_rows(f.period, fact["unregistered_wage"], fact["unregistered_jp_base"], period_start(f.period),
+                           fact["risk_group"], fact["programs"], params)
+
+
+def _underreported_dues(f, fact, params, as_of):
+    return _programme_rows(f.period, fact["underreported_wage_gap"], fact["underreported_jp_gap"],
+                           period_start(f.period), fact["risk_group"], fact["programs"], params)
+
+
+def _dues_by_month(which: str):
+    def sheet(f, fact, params, as_of):
+        # one block per month, at that month's rates: the sheet adds up to the finding
+        rows = [row for period, wage, jp_base, by in monthly_dues(fact, params, [], which)
+                for row in _due_rows(period, wage, jp_base, by)]
+        if which == "mandatory" and not fact["risk_group"] and rows:
+            rows[0]["note"] = "kelompok risiko tidak diketahui: taksiran kelompok 5"
+        return rows
+    return sheet
+
+
+def _bill(f, fact, params, as_of):
+    return _bill_sheet(f.period, fact, params, as_of) if fact["registered"] else None
+
+
+def _contribution_bands(f, fact, params, as_of):
+    return _jakon_sheet(fact, params)
+
+
+# The computation sheets a category may name (categories.yaml `evidence.sheet`).
+SHEETS = {
+    "unregistered_dues": _unregistered_dues,
+    "underreported_dues": _underreported_dues,
+    "mandatory_dues_by_month": _dues_by_month("mandatory"),
+    "missing_dues_by_month": _dues_by_month("missing"),
+    "bill": _bill,
+    "contribution_bands": _contribution_bands,
+}
+
+
+def collect(sc: Scope, findings, facts_by_id: dict[str, dict], categories: Categories) -> None:
+    """Fill `finding.evidence` in place with what each category rests on (categories.yaml)."""
     params: ParameterStore = sc.params
-    worker_keys = {(f.employer_id, f.period) for f in findings
-                   if f.category in WORKER_CATEGORIES or f.category == DEDUCTIONS}
-    pay_keys = {(f.employer_id, f.period) for f in findings if f.category in PAYMENT_CATEGORIES}
+    kind = {f.finding_id: (categories.get(f.category).evidence if f.category in categories else Evidence())
+            for f in findings}
+    worker_keys = {(f.employer_id, f.period) for f in findings if kind[f.finding_id].workers}
+    pay_keys = {(f.employer_id, f.period) for f in findings if kind[f.finding_id].payments}
     workers = _worker_rows(sc, worker_keys)
     payments = _payments(sc, pay_keys)
-    contracts = _contracts(sc, {f.subject_id for f in findings if f.subject_type == "contract"})
+    contracts = _contracts(sc, {f.subject_id for f in findings if kind[f.finding_id].contracts})
 
     for f in findings:
         fact = facts_by_id[f.trace["fact_id"]]
+        want = kind[f.finding_id]
         ev: dict = {}
-        if f.category in WORKER_CATEGORIES:
-            rows = workers.get((f.employer_id, f.period), [])
-            if f.category == "PDS-TK":
-                rows = [r for r in rows if not r["active"]]
-            elif f.category == "PDS-UPAH":
-                tol = params.value("pds_upah_tolerance", period_start(f.period))
-                rows = [r for r in rows if r["active"] and (r["reported_wage"] or 0) < tol * r["wage"]]
-            else:
-                minimum = fact["minimum_wage"]
-                rows = [r for r in rows if r["employment"] in ("pkwtt", "pkwt") and r["wage"] < minimum]
-            ev["workers"] = [_worker(r) for r in rows]
-            on = period_start(f.period)
-            if f.category == "PDS-TK":
-                ev["computation"] = _programme_rows(f.period, fact["unregistered_wage"], fact["unregistered_jp_base"],
-                                                    on, fact["risk_group"], fact["programs"], params)
-            elif f.category == "PDS-UPAH":
-                ev["computation"] = _programme_rows(f.period, fact["underreported_wage_gap"],
-                                                    fact["underreported_jp_gap"], on, fact["risk_group"],
-                                                    fact["programs"], params)
-        elif f.category in PAYMENT_CATEGORIES:
+        if want.payments:
             pays = payments.get((f.employer_id, f.period), [])
             ev["payments"] = [{"period": r["period"], "amount": money(r["amount"]), "paid_on": r["paid_on"].isoformat(),
                                "reference": r["reference"] or "", "source": source(r)} for r in pays]
-            if f.category == DEDUCTIONS:
-                # the workers whose wages were cut for BPJS: what a criminal report rests on
-                ev["workers"] = [_worker(r) for r in workers.get((f.employer_id, f.period), [])
-                                 if r["bpjs_deduction"] > 0]
-            if fact["registered"]:
-                ev["computation"] = _bill_sheet(f.period, fact, params, sc.as_of)
-        elif f.category in ("PWBD", "PDS-PROGRAM"):
-            # one block per month, at that month's rates: the sheet adds up to the finding
-            which = "mandatory" if f.category == "PWBD" else "missing"
-            ev["computation"] = [row for period, wage, jp_base, by in monthly_dues(fact, params, [], which)
-                                 for row in _due_rows(period, wage, jp_base, by)]
-            if f.category == "PWBD" and not fact["risk_group"] and ev["computation"]:
-                ev["computation"][0]["note"] = "kelompok risiko tidak diketahui: taksiran kelompok 5"
-        elif f.subject_type == "contract":
+        if want.workers:
+            rows = workers.get((f.employer_id, f.period), [])
+            ev["workers"] = [_worker(r) for r in _workers_passing(want.workers, rows, fact, params, f.period)]
+        if want.contracts:
             ev["contracts"] = [dict(contracts[f.subject_id], current_value=money(fact["current_value"]))]
-            ev["computation"] = _jakon_sheet(fact, params)
+        if want.sheet:
+            rows = SHEETS[want.sheet](f, fact, params, sc.as_of)
+            if rows is not None:
+                ev["computation"] = rows
         f.evidence = ev
 
 

@@ -30,23 +30,9 @@ CASE_COLUMNS = [
     "employer_id", "name", "categories", "total_amount", "total_late_fee", "next_steps", "wait_until",
 ]
 
-# Strongest first (audit-semantics.md, enforcement).
-STEP_ORDER = ["pidana", "skk", "tmp2t", "denda", "teguran-2", "teguran-1", "tunggu", "pantau"]
-
-CATEGORIES = [
-    "PWBD", "PDS-TK", "PDS-UPAH", "PDS-PROGRAM", "UPAH-DI-BAWAH-UMK", "TUNGGAKAN", "TELAT-BAYAR",
-    "IURAN-PEKERJA-TIDAK-DISETOR", "JAKON-BELUM-DAFTAR", "JAKON-TELAT-DAFTAR", "JAKON-KURANG-BAYAR",
-]
-
-
-# Amounts that are part of another finding's principal and must not be added to a case total
-# again: deducted-but-not-remitted worker shares are inside the arrears (registered employer) or
-# the PWBD dues (unregistered employer) of the same months.
-NOT_ADDITIVE = frozenset({"IURAN-PEKERJA-TIDAK-DISETOR"})
-
-
-def case_total(findings) -> "Decimal":
-    return sum((f.amount for f in findings if f.category not in NOT_ADDITIVE), Decimal(0))
+def case_total(findings, categories) -> "Decimal":
+    """The principal of a case: amounts of the categories that add to totals (categories.yaml)."""
+    return sum((f.amount for f in findings if categories.adds_to_total(f.category)), Decimal(0))
 
 
 def finding_id(rule_id: str, subject_id: str) -> str:

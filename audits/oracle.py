@@ -45,7 +45,8 @@ from patuh.audits.calc.dues import canonical_programs, dues, jp_cap, total_due
 from patuh.audits.calc.jakon import construction_contribution
 from patuh.audits.calc.late_fee import late_fee
 from patuh.audits.calc.money import ZERO, round_rupiah
-from patuh.audits.model import CASE_COLUMNS, CATEGORIES, FINDING_COLUMNS, STEP_ORDER, Case, Finding, case_total, finding_id
+from patuh.audits import categories as categories_of
+from patuh.audits.model import CASE_COLUMNS, FINDING_COLUMNS, Case, Finding, case_total, finding_id
 from patuh.engine.parameters import ParameterError, ParameterStore
 
 TABLES = (
@@ -56,6 +57,8 @@ TABLES = (
 EMPLOYER_TABLES = ("participants", "payroll", "declarations", "payments", "enforcement_actions")
 PAYMENT_CATEGORIES = ("TUNGGAKAN", "TELAT-BAYAR")
 WARNINGS = ("teguran-1", "teguran-2")
+# the installed rulebook's categories.yaml: order, steps and what adds to a case total
+_CATEGORIES = categories_of.load()
 
 
 # ------------------------------------------------------------------------------- parameters
@@ -535,7 +538,7 @@ def next_steps(categories: set[str], actions: list[dict], as_of: dt.date, params
         wait_until = ladder.wait_until
     if not proposed:
         proposed = ["pantau"]
-    return sorted(set(proposed), key=STEP_ORDER.index), wait_until
+    return sorted(set(proposed), key=_CATEGORIES.steps.index), wait_until
 
 
 def make_case(employer: dict, findings: list[Finding], actions: list[dict], scope: Scope, params) -> Case | None:
@@ -546,10 +549,10 @@ def make_case(employer: dict, findings: list[Finding], actions: list[dict], scop
     return Case(
         employer_id=employer["employer_id"],
         name=employer["name"],
-        categories=[c for c in CATEGORIES if c in categories],
+        categories=[c for c in _CATEGORIES.ids if c in categories],
         # Interpretation: a case total does not add deducted-but-not-remitted shares again; they are
         # part of the arrears or PWBD principal of the same months (audits.model.case_total).
-        total_amount=case_total(findings),
+        total_amount=case_total(findings, _CATEGORIES),
         total_late_fee=sum((f.late_fee for f in findings if f.late_fee is not None), ZERO),
         next_steps=steps,
         wait_until=wait_until,
@@ -599,7 +602,7 @@ def audit_employer(employer: dict, rows: Mapping[str, list[dict]], scope: Scope,
 
 
 def finding_order(f: Finding):
-    return (f.employer_id, CATEGORIES.index(f.category), f.period or "", f.subject_id)
+    return (f.employer_id, _CATEGORIES.ids.index(f.category), f.period or "", f.subject_id)
 
 
 @dataclass

@@ -12,7 +12,7 @@ from decimal import Decimal
 import click
 
 from .lifecycle import compare as cmp
-from .model import CATEGORIES, STEP_ORDER
+from . import categories as categories_of
 from .store import runs as store
 from .text import DASH, amount, date_text, number
 
@@ -119,8 +119,9 @@ def findings(category, employer, run, db, as_json, lang):
     engine, where = open_or_fail(db)
     with engine.connect() as conn:
         r = _pick_run(conn, run)
-        if category and category.upper() not in CATEGORIES:
-            fail(f'unknown category "{category}"; categories: {", ".join(CATEGORIES)}')
+        known_categories = categories_of.load().ids  # rules/categories.yaml
+        if category and category.upper() not in known_categories:
+            fail(f'unknown category "{category}"; categories: {", ".join(known_categories)}')
         if employer:
             known, _ = store.package_scope(conn, r["import_id"])
             if employer not in known:
@@ -149,13 +150,16 @@ def findings(category, employer, run, db, as_json, lang):
 
 
 @click.command("cases")
-@click.option("--step", default=None, type=click.Choice(STEP_ORDER), help="Only cases with this next step.")
+@click.option("--step", default=None, metavar="STEP", help="Only cases with this next step (e.g. skk, pidana).")
 @click.option("--run", default=None, help="Run id (default: the latest recorded run).")
 @click.option("--db", default=None, metavar="URL", help=DB_HELP)
 @JSON
 @LANG
 def cases(step, run, db, as_json, lang):
     """Daftar kasus penegakan / list enforcement cases with their next steps."""
+    steps = categories_of.load().steps  # rules/categories.yaml
+    if step and step not in steps:
+        fail(f'unknown step "{step}"; steps: {", ".join(steps)}')
     engine, where = open_or_fail(db)
     with engine.connect() as conn:
         r = _pick_run(conn, run)

@@ -424,8 +424,8 @@ def rule_files(rules_dir: Path) -> list[Path]:
     out = []
     for path in sorted(rules_dir.rglob("*.yaml")) + sorted(rules_dir.rglob("*.yml")):
         rel = path.relative_to(rules_dir)
-        if rel.parts[0] in NOT_RULES:
-            continue
+        if rel.parts[0] in NOT_RULES or len(rel.parts) == 1:
+            continue  # rules live in rules/<domain>/; top-level files describe the rulebook
         out.append(path)
     return sorted(out)
 

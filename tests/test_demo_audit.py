@@ -53,7 +53,8 @@ def test_findings_are_the_readme_table(demo_out):
 
 def test_terminal_total_does_not_bill_unremitted_shares_twice(demo_out):
     from patuh.audits.calc.money import rupiah_text
-    from patuh.audits.model import NOT_ADDITIVE
+    from patuh.audits import categories as categories_of
+    NOT_ADDITIVE = categories_of.load().not_added
 
     out, _ = demo_out
     terminal = (out.parent / "terminal.txt").read_text(encoding="utf-8")
@@ -73,7 +74,8 @@ def test_package_folder_holds_only_data(demo_out):
 
 
 def test_every_category_occurs(demo_out):
-    from patuh.audits.model import CATEGORIES
+    from patuh.audits import categories as categories_of
+    CATEGORIES = categories_of.load().ids
 
     out, _ = demo_out
     assert {r["category"] for r in rows(out / "findings.csv")} == set(CATEGORIES)

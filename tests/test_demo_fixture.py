@@ -17,7 +17,9 @@ from stdnum.id import nik as stdnik
 from stdnum.id import npwp as stdnpwp
 
 from patuh.audits import oracle
-from patuh.audits.model import CATEGORIES
+from patuh.audits import categories as categories_of
+
+CATEGORIES = categories_of.load().ids
 from patuh.engine.parameters import ParameterStore
 
 ROOT = Path(__file__).resolve().parents[1]

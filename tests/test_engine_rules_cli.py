@@ -10,11 +10,18 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from patuh.engine import cli as engine_cli
 from patuh.engine.cli import lint_problems, rules
 from patuh.engine.ruleset import Ruleset, RuleLoadError, load_collect, revision_of
 
 DATA = Path(__file__).parent / "data"
 BASIC = DATA / "rules_basic"
+
+
+@pytest.fixture(autouse=True)
+def engine_alone(monkeypatch):
+    """The engine on its own test rulebook: without the checks patuh's domain adds to lint."""
+    monkeypatch.setattr(engine_cli, "_LINT_CHECKS", [])
 
 
 @pytest.fixture

@@ -13,7 +13,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from patuh.audits.model import CATEGORIES, STEP_ORDER
+from patuh.audits import categories as categories_of
+from patuh.audits.categories import Categories
 from patuh.audits.store import schema as s
 
 
@@ -30,8 +31,9 @@ def _json(text, default):
         return default
 
 
-def parse_steps(value) -> list[str]:
-    """cases.next_steps: a JSON list (or, leniently, `;`-joined text) -> steps, strongest first."""
+def parse_steps(value, categories: Categories | None = None) -> list[str]:
+    """cases.next_steps: a JSON list (or, leniently, `;`-joined text) -> steps, strongest first
+    (in the order of the rulebook's categories.yaml; default: the installed rulebook)."""
     if isinstance(value, list):
         steps = value
     else:
@@ -39,16 +41,12 @@ def parse_steps(value) -> list[str]:
         if not isinstance(steps, list):
             steps = [p for p in str(value or "").split(";") if p]
     steps = [str(x).strip() for x in steps if str(x).strip()]
-    rank = {k: i for i, k in enumerate(STEP_ORDER)}
+    rank = {k: i for i, k in enumerate((categories or categories_of.load()).steps)}
     return sorted(dict.fromkeys(steps), key=lambda k: (rank.get(k, len(rank)), k))
 
 
-def category_rank(cat: str) -> int:
-    return CATEGORIES.index(cat) if cat in CATEGORIES else len(CATEGORIES)
-
-
-def finding_sort_key(f: dict):
-    return (category_rank(f["category"]), f["category"], f.get("period") or "", f.get("subject_id") or "", f["finding_id"])
+def finding_sort_key(f: dict, categories: Categories):
+    return (categories.rank(f["category"]), f["category"], f.get("period") or "", f.get("subject_id") or "", f["finding_id"])
 
 
 @dataclass
@@ -63,6 +61,7 @@ class RunData:
     contracts: dict[str, dict] = field(default_factory=dict)
     registrations: dict[str, list[dict]] = field(default_factory=dict)
     run_parameters: list[dict] = field(default_factory=list)  # runs.parameters_json: used when deriving facts
+    categories: Categories | None = None  # the categories.yaml of the run's rulebook
 
     @property
     def run_id(self) -> str:
@@ -82,7 +81,9 @@ class RunData:
         return None
 
 
-def load_run(engine: Engine, run_id: str) -> RunData:
+def load_run(engine: Engine, run_id: str, categories: Categories | None = None) -> RunData:
+    """`categories`: those of the rulebook the run used (default: the installed rulebook's)."""
+    categories = categories or categories_of.load()
     with engine.connect() as conn:
         run = conn.execute(select(s.runs).where(s.runs.c.run_id == run_id)).mappings().first()
         if run is None:
@@ -104,7 +105,7 @@ def load_run(engine: Engine, run_id: str) -> RunData:
         actions: dict[str, list[dict]] = {}
         for r in conn.execute(select(s.enforcement_actions).where(s.enforcement_actions.c.import_id == imp_id)).mappings():
             actions.setdefault(r["employer_id"], []).append(dict(r))
-        ladder = list(reversed(STEP_ORDER))  # weakest first: on the same day teguran-1 before teguran-2
+        ladder = list(reversed(categories.steps))  # weakest first: on the same day teguran-1 before teguran-2
         for lst in actions.values():
             lst.sort(key=lambda a: (a["issued_on"] or dt.date.min, ladder.index(a["action"]) if a["action"] in ladder else -1,
                                     a["action"], a.get("reference") or "", a["src_row"]))
@@ -115,13 +116,13 @@ def load_run(engine: Engine, run_id: str) -> RunData:
             f["trace"] = _json(f.pop("trace_json"), {}) or {}
             f["evidence"] = _json(f.pop("evidence_json"), {}) or {}
             findings.append(f)
-        findings.sort(key=lambda f: (f.get("employer_id") or "",) + finding_sort_key(f))
+        findings.sort(key=lambda f: (f.get("employer_id") or "",) + finding_sort_key(f, categories))
 
         cases = []
         for r in conn.execute(select(s.cases).where(s.cases.c.run_id == run_id)).mappings():
             c = dict(r)
-            c["steps"] = parse_steps(c.get("next_steps"))
-            c["category_list"] = sorted({x for x in (c.get("categories") or "").split(";") if x}, key=lambda k: (category_rank(k), k))
+            c["steps"] = parse_steps(c.get("next_steps"), categories)
+            c["category_list"] = sorted({x for x in (c.get("categories") or "").split(";") if x}, key=lambda k: (categories.rank(k), k))
             c["trace"] = _json(c.pop("trace_json", None), {}) or {}
             cases.append(c)
         cases.sort(key=lambda c: c["employer_id"])
@@ -140,7 +141,8 @@ def load_run(engine: Engine, run_id: str) -> RunData:
         run_parameters = []
     run_parameters = [p for p in run_parameters if isinstance(p, dict)]
     return RunData(run=run, imp=imp, files=files, employers=employers, actions=actions, findings=findings, cases=cases,
-                   contracts=contracts, registrations=registrations, run_parameters=run_parameters)
+                   contracts=contracts, registrations=registrations, run_parameters=run_parameters,
+                   categories=categories)
 
 
 def dec(value) -> Decimal:

@@ -22,7 +22,7 @@ import yaml
 
 from patuh.audits.calc.admin_fine import AdminFine, admin_fine
 from patuh.audits.calc.calendar import add_working_days
-from patuh.audits.dossiers.data import RunData, category_rank, dec
+from patuh.audits.dossiers.data import RunData, dec
 from patuh.audits.dossiers.regions import regency_name
 from patuh.audits.rulebook import parameters_dir
 from patuh.engine.parameters import ParameterStore
@@ -36,7 +36,6 @@ REVOKE = "cabut-tmp2t"
 # Kinds in numbering order: the weakest step first, the dossiers last.
 NUMBER_ORDER = ("teguran-1", "teguran-2", "denda", "tmp2t", REVOKE, "skk", "pidana")
 NOT_BPJS = {"UPAH-DI-BAWAH-UMK"}  # for the labour inspectorate, not in BPJS letters
-NOT_ADDED = {"IURAN-PEKERJA-TIDAK-DISETOR"}
 
 # What each letter rests on: (instrument, article as cited).
 BASIS = {
@@ -162,7 +161,7 @@ def _cites(pairs, lang: str, rules) -> list[Cite]:
     return out
 
 
-def _finding_rows(findings: list[dict], lang: str) -> list[dict]:
+def _finding_rows(findings: list[dict], lang: str, categories) -> list[dict]:
     by_cat: dict[str, dict] = {}
     for f in findings:
         if f["category"] in NOT_BPJS:
@@ -176,11 +175,11 @@ def _finding_rows(findings: list[dict], lang: str) -> list[dict]:
             b["subjects"].append(f["contract_id"])
         b["amount"] += dec(f.get("amount"))
         b["late_fee"] += dec(f.get("late_fee"))
-    rows = sorted(by_cat.values(), key=lambda b: (category_rank(b["category"]), b["category"]))
+    rows = sorted(by_cat.values(), key=lambda b: (categories.rank(b["category"]), b["category"]))
     for r in rows:
         r["periods"] = sorted(set(r["periods"]))
         r["action"] = label(f"do.{r['category']}", lang)
-        r["not_added"] = r["category"] in NOT_ADDED
+        r["not_added"] = not categories.adds_to_total(r["category"])  # rules/categories.yaml
     return rows
 
 
@@ -196,10 +195,10 @@ def letter_context(letter: Letter, data: RunData, cfg: OfficeConfig, numbers: di
     cats = {f["category"] for f in letter.findings}
     basis = list(BASIS[letter.kind])
     if letter.kind in ("teguran-1", "teguran-2"):
-        for c in sorted(cats, key=category_rank):
+        for c in sorted(cats, key=data.categories.rank):
             basis += BASIS_BY_CATEGORY.get(c, [])
     cites = _cites(basis, lang, rules)
-    rows = _finding_rows(letter.findings, lang)
+    rows = _finding_rows(letter.findings, lang, data.categories)
     added = [r for r in rows if not r["not_added"]]
     ctx = {
         "kind": letter.kind,

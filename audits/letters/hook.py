@@ -65,6 +65,6 @@ def write_run_letters(engine, result, out_dir: Path, setting: DocumentSetting | 
         return []
     try:
         return write_letters(engine, result.run_id, setting.office, Path(out_dir), setting.letter_date, lang, pdf,
-                             setting.rules, progress=lambda rel: echo(f"  … {rel}"))
+                             setting.rules, progress=lambda rel: echo(f"  … {rel}"), categories=result.categories)
     except (OfficeConfigError, LetterError, FineError) as exc:
         raise AuditError(f"letters: {exc}") from None

@@ -62,6 +62,6 @@ def render_letters(data: RunData, office: OfficeConfig, out_dir: Path, letter_da
 
 
 def write_letters(engine, run_id: str, office: OfficeConfig, out_dir: Path, letter_date: dt.date | None = None,
-                  lang: str = "id", pdf: bool = True, rules=None, progress=None) -> list[Path]:
-    data = load_run(engine, run_id)
+                  lang: str = "id", pdf: bool = True, rules=None, progress=None, categories=None) -> list[Path]:
+    data = load_run(engine, run_id, categories)
     return render_letters(data, office, out_dir, letter_date or data.as_of, lang, pdf, rules, progress)

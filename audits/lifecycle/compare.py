@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Connection
 
-from patuh.audits.model import CATEGORIES
+from patuh.audits import categories as categories_of
 from patuh.audits.store import runs as store
 
 STATUSES = ("baru", "baru-dinilai", "tetap", "berubah", "selesai", "tidak-dinilai")
@@ -56,7 +56,7 @@ def changes(conn: Connection, base: dict, head: dict) -> list[dict]:
             "amount_before": _money(b["amount"]) if b else "", "amount_now": _money(h["amount"]) if h else "",
             "late_fee_before": _money(b["late_fee"]) if b else "", "late_fee_now": _money(h["late_fee"]) if h else "",
         })
-    rank = {c: i for i, c in enumerate(CATEGORIES)}
+    rank = {c: i for i, c in enumerate(categories_of.load().ids)}  # rules/categories.yaml
     rows.sort(key=lambda r: (r["employer_id"], rank.get(r["category"], len(rank)), r["subject_id"], r["period"],
                              r["finding_id"]))
     return rows
