@@ -14,7 +14,9 @@ from patuh.audits.store.db import ensure_schema, get_engine, resolve_url
 
 from .calc.money import rupiah_text
 from .cli_types import DATE, PERIOD
+from .model import NOT_ADDITIVE, STEP_ORDER
 
+FEE_CATEGORIES = {"TUNGGAKAN", "TELAT-BAYAR"}  # the categories that carry a late fee
 DB_HELP = "Database URL (default: PATUH_DB or sqlite:///patuh.db)."
 
 
@@ -104,7 +106,7 @@ def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf,
             written.append(cmp.write_csv(out_dir / "changes.csv", changes))
         click.echo("4/4 dosir / dossiers", err=True)
         written += letters.write_run_letters(engine, result, out_dir, documents, lang, pdf, lambda m: click.echo(m, err=True))
-        written += _dossiers(engine, result, out_dir, lang, pdf, all_dossiers)
+        written += _dossiers(engine, result, out_dir, lang, pdf, all_dossiers, draft=draft)
     except PackageError as exc:
         for msg in exc.errors:
             click.echo(msg, err=True)
@@ -127,6 +129,7 @@ def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf,
             default=str))
         return
     _summary(result)
+    _waiting(result, draft)
     if changes is not None:
         click.echo(f"perubahan / changes vs {base['run_id']}: "
                    + ", ".join(f"{k} {v:,}".replace(",", ".") for k, v in cmp.counts(changes).items())
@@ -136,7 +139,7 @@ def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf,
                f"{result.period_from}..{result.period_to} → {out_dir}/")
 
 
-def _dossiers(engine, result, out_dir: Path, lang: str, pdf: bool, all_cases: bool) -> list[Path]:
+def _dossiers(engine, result, out_dir: Path, lang: str, pdf: bool, all_cases: bool, draft: bool = False) -> list[Path]:
     try:
         from patuh.audits.dossiers import render_all, write_manifest
     except ImportError:
@@ -150,7 +153,7 @@ def _dossiers(engine, result, out_dir: Path, lang: str, pdf: bool, all_cases: bo
             click.echo(f"  … {done}/{total} {rel}", err=True)
 
     paths = render_all(engine, result.run_id, out_dir, lang=lang, pdf=pdf, all_cases=all_cases,
-                       progress=progress, categories=result.categories)
+                       progress=progress, lifecycle=True, draft=draft)
     with engine.connect() as conn:
         files = [dict(r) for r in conn.execute(
             select(s.import_files.c.file, s.import_files.c.sheet, s.import_files.c.sha256)
@@ -160,24 +163,38 @@ def _dossiers(engine, result, out_dir: Path, lang: str, pdf: bool, all_cases: bo
     return paths
 
 
+def _waiting(result, draft: bool) -> None:
+    """Cases on skk/pidana whose counted findings are not all agreed: no dossier until reviewed."""
+    open_ = {}
+    for f in result.findings:
+        if f.review not in ("setuju", "tolak"):
+            open_[f.employer_id] = open_.get(f.employer_id, 0) + 1
+    waiting = [c for c in result.cases if {"skk", "pidana"} & set(c.next_steps) and open_.get(c.employer_id)]
+    if waiting:
+        click.echo("menunggu tinjauan / waiting for review: " + ", ".join(
+            f"{c.employer_id} ({';'.join(s for s in c.next_steps if s in ('skk', 'pidana'))}, {open_[c.employer_id]} temuan)"
+            for c in waiting) + (" — dosir DRAF / draft dossiers written" if draft else
+                                 " — dosir ditulis setelah ditinjau (patuh review) atau dengan --draft / "
+                                 "dossiers after review, or with --draft"))
+
+
 def _summary(result) -> None:
     rows = result.counts["by_category"]
-    cats = result.categories
     click.echo("")
     click.echo(f"{'kategori / category':<30} {'temuan':>7} {'pokok / principal':>22} {'denda / late fee':>20}")
     total_n, total_a, total_f = 0, Decimal(0), Decimal(0)
     for cat, v in rows.items():
         a, f = Decimal(v["amount"]), Decimal(v["late_fee"])
         total_n, total_f = total_n + v["findings"], total_f + f
-        if cats.adds_to_total(cat):
+        if cat not in NOT_ADDITIVE:
             total_a += a
-        fee = rupiah_text(f) if cat in cats.with_late_fee else "–"
-        mark = " " if cats.adds_to_total(cat) else "*"
+        fee = rupiah_text(f) if cat in FEE_CATEGORIES else "–"
+        mark = "*" if cat in NOT_ADDITIVE else " "
         click.echo(f"{cat:<30} {v['findings']:>7} {rupiah_text(a):>21}{mark} {fee:>20}")
     click.echo(f"{'TOTAL':<30} {total_n:>7} {rupiah_text(total_a):>21}  {rupiah_text(total_f):>20}")
-    if any(not cats.adds_to_total(cat) for cat in rows):
-        click.echo("* bagian dari pokok temuan lain, tidak dijumlahkan lagi / "
-                   "part of another finding's principal, not added again")
+    if any(cat in NOT_ADDITIVE for cat in rows):
+        click.echo("* bagian dari pokok TUNGGAKAN/PWBD, tidak dijumlahkan lagi / "
+                   "part of the TUNGGAKAN/PWBD principal, not added again")
     steps: dict[str, int] = {}
     for c in result.cases:
         for st in c.next_steps:
@@ -185,7 +202,7 @@ def _summary(result) -> None:
     if result.counts.get("set_aside"):
         click.echo(f"dikesampingkan / set aside (review tolak): {result.counts['set_aside']} temuan / findings")
     click.echo(f"kasus / cases: {len(result.cases)} — " +
-               ", ".join(f"{k} {steps[k]}" for k in sorted(steps, key=cats.step_rank)))
+               ", ".join(f"{k} {steps[k]}" for k in STEP_ORDER if k in steps))
 
 
 # The reading commands (findings, explain, cases) are in read_commands; cli.py imports them here.
