@@ -14,9 +14,7 @@ from patuh.audits.store.db import ensure_schema, get_engine, resolve_url
 
 from .calc.money import rupiah_text
 from .cli_types import DATE, PERIOD
-from .model import NOT_ADDITIVE, STEP_ORDER
 
-FEE_CATEGORIES = {"TUNGGAKAN", "TELAT-BAYAR"}  # the categories that carry a late fee
 DB_HELP = "Database URL (default: PATUH_DB or sqlite:///patuh.db)."
 
 
@@ -153,7 +151,7 @@ def _dossiers(engine, result, out_dir: Path, lang: str, pdf: bool, all_cases: bo
             click.echo(f"  … {done}/{total} {rel}", err=True)
 
     paths = render_all(engine, result.run_id, out_dir, lang=lang, pdf=pdf, all_cases=all_cases,
-                       progress=progress, lifecycle=True, draft=draft)
+                       progress=progress, lifecycle=True, draft=draft, categories=result.categories)
     with engine.connect() as conn:
         files = [dict(r) for r in conn.execute(
             select(s.import_files.c.file, s.import_files.c.sheet, s.import_files.c.sha256)
@@ -180,21 +178,22 @@ def _waiting(result, draft: bool) -> None:
 
 def _summary(result) -> None:
     rows = result.counts["by_category"]
+    cats = result.categories
     click.echo("")
     click.echo(f"{'kategori / category':<30} {'temuan':>7} {'pokok / principal':>22} {'denda / late fee':>20}")
     total_n, total_a, total_f = 0, Decimal(0), Decimal(0)
     for cat, v in rows.items():
         a, f = Decimal(v["amount"]), Decimal(v["late_fee"])
         total_n, total_f = total_n + v["findings"], total_f + f
-        if cat not in NOT_ADDITIVE:
+        if cats.adds_to_total(cat):
             total_a += a
-        fee = rupiah_text(f) if cat in FEE_CATEGORIES else "–"
-        mark = "*" if cat in NOT_ADDITIVE else " "
+        fee = rupiah_text(f) if cat in cats.with_late_fee else "–"
+        mark = " " if cats.adds_to_total(cat) else "*"
         click.echo(f"{cat:<30} {v['findings']:>7} {rupiah_text(a):>21}{mark} {fee:>20}")
     click.echo(f"{'TOTAL':<30} {total_n:>7} {rupiah_text(total_a):>21}  {rupiah_text(total_f):>20}")
-    if any(cat in NOT_ADDITIVE for cat in rows):
-        click.echo("* bagian dari pokok TUNGGAKAN/PWBD, tidak dijumlahkan lagi / "
-                   "part of the TUNGGAKAN/PWBD principal, not added again")
+    if any(not cats.adds_to_total(cat) for cat in rows):
+        click.echo("* bagian dari pokok temuan lain, tidak dijumlahkan lagi / "
+                   "part of another finding's principal, not added again")
     steps: dict[str, int] = {}
     for c in result.cases:
         for st in c.next_steps:
@@ -202,7 +201,7 @@ def _summary(result) -> None:
     if result.counts.get("set_aside"):
         click.echo(f"dikesampingkan / set aside (review tolak): {result.counts['set_aside']} temuan / findings")
     click.echo(f"kasus / cases: {len(result.cases)} — " +
-               ", ".join(f"{k} {steps[k]}" for k in STEP_ORDER if k in steps))
+               ", ".join(f"{k} {steps[k]}" for k in sorted(steps, key=cats.step_rank)))
 
 
 # The reading commands (findings, explain, cases) are in read_commands; cli.py imports them here.

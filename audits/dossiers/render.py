@@ -21,9 +21,10 @@ from typing import Callable, Iterable
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
-from patuh.audits.model import CATEGORIES, STEP_ORDER
+from patuh.audits import categories as categories_of
+
 from . import fmt
-from .data import RunData, category_rank, dec, finding_sort_key, load_run
+from .data import RunData, dec, finding_sort_key, load_run
 from .regions import REGENCIES, regency_name, regency_short
 
 HERE = Path(__file__).resolve().parent
@@ -33,12 +34,6 @@ ADDRESSEE_DIR = {"skk": "kejaksaan", "pidana": "kepolisian"}
 GENERIC_KIND = "kasus"  # a case rendered on request (all_cases) without an skk/pidana step
 KIND_DIR = {"skk": "kejaksaan", "pidana": "kepolisian", GENERIC_KIND: "kasus"}
 KIND_SUFFIX = {"skk": "SKK", "pidana": "PID", GENERIC_KIND: "KSS"}
-# The finding categories each kind of dossier is about (marked in the findings table).
-KIND_FOCUS = {
-    "skk": ("TUNGGAKAN", "TELAT-BAYAR"),
-    "pidana": ("IURAN-PEKERJA-TIDAK-DISETOR",),
-    GENERIC_KIND: tuple(CATEGORIES),
-}
 # The keys of evidence rows (audits/model.py); rows are completed with None so templates never
 # meet a missing key whatever the producing rule wrote.
 WORKER_KEYS = ("nik", "name", "period", "wage", "reported_wage", "bpjs_deduction", "source")
@@ -52,9 +47,6 @@ def _complete(row: dict, keys) -> dict:
     out = {k: None for k in keys}
     out.update(row)
     return out
-# IURAN-PEKERJA-TIDAK-DISETOR is the part of the unpaid principal (TUNGGAKAN / PWBD) that was
-# deducted from wages: it is shown, but never added to a total a second time.
-NOT_ADDED = {"IURAN-PEKERJA-TIDAK-DISETOR"}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -118,7 +110,7 @@ def make_env(lang: str = "id") -> Environment:
         lang=lang,
         css=Markup(_css()),
         page_css=_page_css(lang),
-        cat_name=lambda c: fmt.label(f"cat.{c}", lang) if fmt.has_label(f"cat.{c}") else c,
+        cat_name=category_names(categories_of.load(), lang),
         step_name=lambda s: fmt.label(f"step.{s}", lang) if fmt.has_label(f"step.{s}") else s,
         action_name=lambda s: fmt.label(f"action.{s}", lang) if fmt.has_label(f"action.{s}") else s,
         funding_name=lambda s: fmt.label(f"funding.{s}", lang) if fmt.has_label(f"funding.{s}") else (s or "–"),
@@ -129,6 +121,14 @@ def make_env(lang: str = "id") -> Environment:
 
 def render_template(name: str, lang: str, **context) -> str:
     return make_env(lang).get_template(name).render(**context)
+
+
+def category_names(categories, lang: str) -> Callable[[str], str]:
+    """A category's title in `lang` (categories.yaml); its code where it has none."""
+    def name(code: str) -> str:
+        c = categories.get(code)
+        return c.title.get(lang, code) if c is not None else code
+    return name
 
 
 # ---------------------------------------------------------------------------------------------
@@ -293,7 +293,7 @@ def _present(rows: list[dict], cols: list[str]) -> list[str]:
     return [c for c in cols if any(r.get(c) not in (None, "") for r in rows)]
 
 
-def _sheet(f: dict, number: int, lang: str = "id") -> dict | None:
+def _sheet(f: dict, number: int, lang: str = "id", categories=None) -> dict | None:
     rows = [_complete(r, COMPUTATION_KEYS) for r in ((f.get("evidence") or {}).get("computation") or []) if isinstance(r, dict)]
     if not rows:
         return None
@@ -330,9 +330,9 @@ def _sheet(f: dict, number: int, lang: str = "id") -> dict | None:
         totals = {c: _sum(r.get(c) for r in dues_rows) for c in ("due", "paid", "outstanding", "fee") if c in present}
     fee_cols = [c for c in _present(fee_rows, ["period", "base", "months_late", "fee", "paid", "note"])
                 if not (c == "period" and sheet_period is not None)]
-    # IURAN-PEKERJA-TIDAK-DISETOR: principal = min(deducted from wages, unpaid) — show both.
+    # shares deducted from wages (evidence workers: deducted): principal = min(deducted, unpaid) — show both.
     derivation = None
-    if f["category"] == "IURAN-PEKERJA-TIDAK-DISETOR":
+    if _deducted(f, categories):
         ws = (f.get("evidence") or {}).get("workers") or []
         deducted = _sum(w.get("bpjs_deduction") for w in ws) if ws else None
         unpaid = next((r.get("outstanding") for r in summary_rows if r.get("outstanding") not in (None, "")), None)
@@ -344,16 +344,24 @@ def _sheet(f: dict, number: int, lang: str = "id") -> dict | None:
             "common_note": common_note, "row_notes": row_notes}
 
 
+def _deducted(f: dict, categories) -> bool:
+    """A finding whose workers are those with a share deducted from their wages (categories.yaml)."""
+    category = (categories or categories_of.load()).get(f["category"])
+    return category is not None and category.evidence.workers == "deducted"
+
+
 def dossier_context(data: RunData, case: dict, kind: str, lang: str) -> dict:
+    cs = data.categories
     eid = case["employer_id"]
     emp = data.employers.get(eid)
     employer = _employer_view(emp, eid, lang)
-    findings = sorted(data.findings_of(eid), key=finding_sort_key)
-    focus = set(KIND_FOCUS[kind])
+    findings = sorted(data.findings_of(eid), key=lambda f: finding_sort_key(f, cs))
+    # the categories this kind of dossier is about (categories.yaml `focus`), marked in the tables
+    focus = set(cs.ids) if kind == GENERIC_KIND else set(cs.focus_of(kind))
 
     sheets, sheet_of = [], {}
     for f in findings:
-        sh = _sheet(f, len(sheets) + 1, lang)
+        sh = _sheet(f, len(sheets) + 1, lang, cs)
         if sh:
             sheets.append(sh)
             sheet_of[f["finding_id"]] = sh["number"]
@@ -373,8 +381,8 @@ def dossier_context(data: RunData, case: dict, kind: str, lang: str) -> dict:
         if f.get("period"):
             b["periods"].add(f["period"])
     cats = [{"category": c, **{k: (sorted(v) if k == "periods" else v) for k, v in by_cat[c].items()}}
-            for c in sorted(by_cat, key=lambda c: (category_rank(c), c))]
-    total_amount = sum((c["amount"] for c in cats if c["category"] not in NOT_ADDED), Decimal(0))
+            for c in sorted(by_cat, key=lambda c: (data.categories.rank(c), c))]
+    total_amount = sum((c["amount"] for c in cats if cs.adds_to_total(c["category"])), Decimal(0))
     total_fee = sum((c["late_fee"] for c in cats), Decimal(0))
 
     focus_findings = [f for f in findings if f["category"] in focus]
@@ -399,11 +407,11 @@ def dossier_context(data: RunData, case: dict, kind: str, lang: str) -> dict:
     has_deduction = any(w.get("bpjs_deduction") not in (None, "") for w in workers)
     # Workers are shown per finding (focus findings first), so each table says what they prove.
     worker_groups = []
-    for f in sorted(findings, key=lambda f: (f["category"] not in focus,) + finding_sort_key(f)):
+    for f in sorted(findings, key=lambda f: (f["category"] not in focus,) + finding_sort_key(f, cs)):
         ws = [w for w in workers if w["finding_id"] == f["finding_id"]]
         if ws:
             worker_groups.append({"finding": f, "workers": ws, "focus": f["category"] in focus,
-                                  "from_payroll": f["category"] == "IURAN-PEKERJA-TIDAK-DISETOR",
+                                  "from_payroll": _deducted(f, cs),
                                   "deduction": any(w.get("bpjs_deduction") not in (None, "") for w in ws),
                                   "deductions": _sum(w.get("bpjs_deduction") for w in ws),
                                   "wages": _sum(w.get("wage") for w in ws)})
@@ -430,7 +438,7 @@ def dossier_context(data: RunData, case: dict, kind: str, lang: str) -> dict:
             seen[cid] = row
             contracts.append(row)
     for c in contracts:
-        c["categories"] = sorted(c["categories"], key=lambda k: (category_rank(k), k))
+        c["categories"] = sorted(c["categories"], key=lambda k: (cs.rank(k), k))
     contracts.sort(key=lambda c: str(c.get("contract_id")))
 
     actions = [dict(a, source=_source(a)) for a in data.actions.get(eid, [])]
@@ -457,7 +465,7 @@ def dossier_context(data: RunData, case: dict, kind: str, lang: str) -> dict:
         "categories": cats,
         "total_amount": total_amount,
         "total_late_fee": total_fee,
-        "not_added": sorted(NOT_ADDED & set(by_cat)),
+        "not_added": sorted(cs.not_added & set(by_cat)),
         "claim": claim,
         "findings": frows,
         "sheets": sheets,
@@ -505,7 +513,7 @@ def _provenance(data: RunData, findings: list[dict], lang: str, case: dict | Non
 
 def render_dossier_html(data: RunData, case: dict, kind: str, lang: str = "id") -> str:
     ctx = dossier_context(data, case, kind, lang)
-    return render_template("dossier.html", lang, d=ctx)
+    return render_template("dossier.html", lang, d=ctx, cat_name=category_names(data.categories, lang))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -543,12 +551,12 @@ def report_context(data: RunData, lang: str) -> dict:
         return (emp.get(f.get("employer_id")) or {}).get("regency_code")
 
     by_cat = []
-    for c in sorted({f["category"] for f in findings} | set(CATEGORIES), key=lambda c: (category_rank(c), c)):
+    for c in sorted({f["category"] for f in findings} | set(data.categories.ids), key=lambda c: (data.categories.rank(c), c)):
         fs = [f for f in findings if f["category"] == c]
         by_cat.append({"category": c, "count": len(fs), "employers": len({f.get("employer_id") for f in fs}),
                        "amount": _sum(f.get("amount") for f in fs), "late_fee": _sum(f.get("late_fee") for f in fs),
-                       "not_added": c in NOT_ADDED})
-    added = [f for f in findings if f["category"] not in NOT_ADDED]
+                       "not_added": not data.categories.adds_to_total(c)})
+    added = [f for f in findings if data.categories.adds_to_total(f["category"])]
     totals = {"count": len(findings), "employers": len({f.get("employer_id") for f in findings}),
               "amount": _sum(f.get("amount") for f in added), "late_fee": _sum(f.get("late_fee") for f in findings)}
 
@@ -556,14 +564,14 @@ def report_context(data: RunData, lang: str) -> dict:
     by_reg = []
     for code in codes:
         fs = [f for f in findings if regency_of(f) == code]
-        fa = [f for f in fs if f["category"] not in NOT_ADDED]
+        fa = [f for f in fs if data.categories.adds_to_total(f["category"])]
         by_reg.append({"code": code, "count": len(fs), "employers": len({f.get("employer_id") for f in fs}),
                        "amount": _sum(f.get("amount") for f in fa), "late_fee": _sum(f.get("late_fee") for f in fs),
                        "pidana": len({c["employer_id"] for c in data.cases if "pidana" in c["steps"] and (emp.get(c["employer_id"]) or {}).get("regency_code") == code}),
                        "skk": len({c["employer_id"] for c in data.cases if "skk" in c["steps"] and (emp.get(c["employer_id"]) or {}).get("regency_code") == code})})
     unknown = [f for f in findings if not regency_of(f)]
 
-    steps_count = [{"step": st, "count": sum(1 for c in data.cases if st in c["steps"])} for st in STEP_ORDER]
+    steps_count = [{"step": st, "count": sum(1 for c in data.cases if st in c["steps"])} for st in data.categories.steps]
 
     tmp2t = []
     for c in data.cases:
@@ -573,7 +581,7 @@ def report_context(data: RunData, lang: str) -> dict:
         fs = data.findings_of(c["employer_id"])
         warn = [a for a in data.actions.get(c["employer_id"], []) if a["action"] in ("teguran-1", "teguran-2")]
         tmp2t.append({"employer": e, "categories": c["category_list"], "steps": c["steps"],
-                      "amount": _sum(f.get("amount") for f in fs if f["category"] not in NOT_ADDED),
+                      "amount": _sum(f.get("amount") for f in fs if data.categories.adds_to_total(f["category"])),
                       "late_fee": _sum(f.get("late_fee") for f in fs), "last_warning": warn[-1] if warn else None})
     tmp2t.sort(key=lambda x: (x["employer"]["regency_code"] or "", x["employer"]["name"], x["employer"]["employer_id"]))
 
@@ -595,7 +603,7 @@ def report_context(data: RunData, lang: str) -> dict:
             "contribution_paid": c.get("contribution_paid") if c.get("contribution_paid") not in (None, "") else (regs[-1]["contribution_paid"] if regs else None)})
     jakon = []
     for (owner, funding) in sorted(groups):
-        rows = sorted(groups[(owner, funding)], key=lambda r: (str(r["contract"].get("contract_id")), category_rank(r["finding"]["category"])))
+        rows = sorted(groups[(owner, funding)], key=lambda r: (str(r["contract"].get("contract_id")), data.categories.rank(r["finding"]["category"])))
         jakon.append({"owner": owner, "funding": funding, "rows": rows, "amount": _sum(r["finding"].get("amount") for r in rows),
                       "ppk": sorted({r["contract"].get("ppk") for r in rows if r["contract"].get("ppk")})})
 
@@ -637,7 +645,8 @@ def report_context(data: RunData, lang: str) -> dict:
 
 
 def render_report_html(data: RunData, lang: str = "id") -> str:
-    return render_template("pemprov.html", lang, r=report_context(data, lang))
+    return render_template("pemprov.html", lang, r=report_context(data, lang),
+                           cat_name=category_names(data.categories, lang))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -678,7 +687,7 @@ def html_to_pdf(html: str, target: Path) -> None:
 def dossier_jobs(data: RunData, steps_for_dossier=("skk", "pidana"), all_cases: bool = False) -> list[tuple[dict, str, str]]:
     """(case, kind, relative path) of every dossier to write, in a fixed order."""
     jobs, used = [], {}
-    wanted = [s for s in STEP_ORDER if s in set(steps_for_dossier) and s in ADDRESSEE_DIR]
+    wanted = [s for s in data.categories.steps if s in set(steps_for_dossier) and s in ADDRESSEE_DIR]
     for case in data.cases:
         kinds = [s for s in wanted if s in case["steps"]]
         if not kinds and all_cases:
@@ -748,7 +757,7 @@ def _pdfs_in_workers(jobs: list[tuple[str, Path, Path]], workers: int, on_done: 
 def render_all(engine, run_id: str, out_dir: Path, lang: str = "id", pdf: bool = True,
                steps_for_dossier=("skk", "pidana"), all_cases: bool = False,
                progress: Callable[[int, int, str], None] | None = None,
-               lifecycle: bool = False, draft: bool = False) -> list[Path]:
+               lifecycle: bool = False, draft: bool = False, categories=None) -> list[Path]:
     """Write the dossiers of run `run_id` under `out_dir` and return the paths written, in order.
 
     - dossiers/kejaksaan/<employer>/dossier.html|.pdf for each case with an `skk` step,
@@ -756,11 +765,12 @@ def render_all(engine, run_id: str, out_dir: Path, lang: str = "id", pdf: bool =
     - dossiers/kasus/<employer>/dossier.html|.pdf for other cases when all_cases=True,
     - dossiers/pemprov/laporan.html|.pdf, one per run.
     `progress(done, total, relative_path)` is called once per document when it is complete.
+    `categories`: those of the rulebook the run used (default: the installed rulebook's).
     PDFs are rendered in a few worker processes (PATUH_PDF_WORKERS=1 renders them in-process);
     the returned list is in the same fixed order either way.
     """
     out_dir = Path(out_dir)
-    data = load_run(engine, run_id)
+    data = load_run(engine, run_id, categories)
     if lifecycle:  # reviews, drafts and changes since the previous audit (audits/lifecycle/documents.py)
         from patuh.audits.lifecycle import documents as lc
 
