@@ -294,8 +294,10 @@ def test_case_number_is_deterministic():
 
 def test_employer_id_is_a_safe_path_segment():
     assert safe_segment("E001") == "E001"
-    assert safe_segment("../x y/z") == "_x_y_z"
-    assert "/" not in safe_segment("a/b") and safe_segment("..") == "_"
+    # issue 10: an id that had to be changed keeps a hash suffix, so two ids never share a folder
+    assert re.fullmatch(r"_x_y_z-[0-9a-f]{8}", safe_segment("../x y/z"))
+    assert safe_segment("../x y/z") != safe_segment("_x_y_z")
+    assert "/" not in safe_segment("a/b") and re.fullmatch(r"_-[0-9a-f]{8}", safe_segment(".."))
 
 
 # --------------------------------------------------------------------------------------- languages

@@ -141,10 +141,23 @@ def case_number(run_id: str, employer_id: str, year: int) -> str:
     return f"PATUH/{year}/{h}"
 
 
+SEGMENT_MAX = 40
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"{d}{i}" for d in ("COM", "LPT") for i in "0123456789¹²³")}
+
+
 def safe_segment(text: str) -> str:
-    """An employer id as one path segment: letters, digits, `.`, `_`, `-`; anything else `_`."""
-    seg = re.sub(r"[^A-Za-z0-9._-]", "_", text).strip(".")
-    return seg or "_"
+    """An employer id as one folder name, the same on Linux, Windows and macOS: letters, digits,
+    `.`, `_`, `-` (anything else `_`), at most SEGMENT_MAX characters. An id that had to be
+    changed or cut, a name Windows reserves (CON, NUL, COM1 …) and an id with a lower-case letter
+    (on a case-insensitive disk `e001` would be the folder of `E001`) get `-` and 8 hex digits of
+    the id's hash, so that two ids never share a folder."""
+    seg = re.sub(r"[^A-Za-z0-9._-]", "_", text).strip(". ")
+    if (seg == text and len(seg) <= SEGMENT_MAX and seg.split(".")[0].upper() not in _RESERVED
+            and not any(c.islower() for c in seg)):
+        return seg
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"{seg[:SEGMENT_MAX - 9].rstrip('. ') or '_'}-{digest}"
+
 
 
 def _legal_entry(ref: str, lang: str) -> dict:
@@ -693,8 +706,8 @@ def dossier_jobs(data: RunData, steps_for_dossier=("skk", "pidana"), all_cases: 
         if not kinds and all_cases:
             kinds = [GENERIC_KIND]
         seg = safe_segment(case["employer_id"])
-        if used.setdefault(seg, case["employer_id"]) != case["employer_id"]:
-            seg = f"{seg}-{hashlib.sha256(case['employer_id'].encode()).hexdigest()[:6]}"
+        if used.setdefault(seg.lower(), case["employer_id"]) != case["employer_id"]:  # case-insensitive disks
+            seg = f"{seg[:SEGMENT_MAX - 9]}-{hashlib.sha256(case['employer_id'].encode()).hexdigest()[8:16]}"
         for kind in kinds:
             jobs.append((case, kind, f"dossiers/{KIND_DIR[kind]}/{seg}/dossier"))
     return jobs
