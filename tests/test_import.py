@@ -239,7 +239,8 @@ def test_not_utf8_is_an_error(engine, tmp_path):
     p.write_bytes(p.read_bytes().replace(b"konstruksi", b"konstruks\xe9"))
     with pytest.raises(PackageError) as info:
         load_package(pkg, engine)
-    assert info.value.errors[0].startswith('workforce.csv: not UTF-8 text (byte ')
+    # the row and column of the byte (issue 10: not an offset into the read buffer)
+    assert info.value.errors[0].startswith('workforce.csv row 3, column sector: not UTF-8 text (byte 0xE9 ')
 
 
 # ----------------------------------------------------------------------------------------- XLSX

@@ -306,9 +306,10 @@ def iso_date(raw) -> date:
         s = raw.strip()
         if _DATE.match(s):
             try:
-                return _in_years(date.fromisoformat(s), raw)
+                d = date.fromisoformat(s)
             except ValueError:
                 raise FieldError(f"{show(raw)} is not a date that exists — write YYYY-MM-DD") from None
+            return _in_years(d, raw)
     raise FieldError(f"{show(raw)} is not a date — write YYYY-MM-DD, e.g. 2025-03-21")
 
 

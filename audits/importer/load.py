@@ -23,30 +23,36 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
-from sqlalchemy import and_, func, insert, select
+from sqlalchemy import BigInteger, and_, func, insert, select, type_coerce
 from sqlalchemy.engine import Connection, Engine
 
 from patuh.audits.store import schema as s
-from patuh.audits.store.db import ensure_schema
+from patuh.audits.store.db import ensure_schema, write_transaction
 
 from .fast import compile_row_parser
-from .fields import FieldError, iso_date
+from . import package_yaml
+from .fields import FieldError, iso_date, not_utf8, regency_or_province_code, show, text
 from .forms import Forms, parse_forms, read_header, row_translator, xlsx_fast
 from .models import REQUIRED_TABLES, REQUIRED_WHEN_NPP, SPECS, TableSpec
 from .reader import PACKAGE_YAML, Discovery, ReadError, Source, _blank, discover, iter_rows, sha256_file
 from .write import bind_processors, row_writer
 
 ERROR_LIMIT = 200
+PER_CAUSE = 10  # errors shown for one cause (file, column, problem) before they are counted only
 BATCH = 5000
+# The sum of one money column over a package, in Rupiah: with each amount below 10^13
+# (fields.MAX_RUPIAH) this keeps every sum the audit forms, times 100, inside a 64-bit integer.
+MAX_COLUMN_TOTAL = 5 * 10**14
 
 
 class PackageError(Exception):
-    """The package has errors; nothing was imported. ``errors`` are ready to print."""
+    """The package has errors; nothing was imported. ``errors`` are ready to print; ``total``
+    counts every error found, also those only counted."""
 
-    def __init__(self, errors: list[str]):
+    def __init__(self, errors: list[str], total: int | None = None):
         self.errors = list(errors)
+        self.total = len(self.errors) if total is None else total
         super().__init__("\n".join(self.errors))
 
 
@@ -61,12 +67,22 @@ class LoadResult:
 
 @dataclass
 class _Errors:
+    """Errors as they are found. One cause repeated over thousands of rows (a file that is not
+    UTF-8, a missing employer, an empty column) is shown PER_CAUSE times and then counted in one
+    line, so that the other causes are not pushed out of sight."""
+
     limit: int = ERROR_LIMIT
     shown: list[str] = field(default_factory=list)
     total: int = 0
+    causes: dict = field(default_factory=dict)  # cause -> [count, where]
 
-    def add(self, msg: str) -> None:
+    def add(self, msg: str, cause=None, where: str | None = None) -> None:
         self.total += 1
+        if cause is not None:
+            c = self.causes.setdefault(cause, [0, where or str(cause)])
+            c[0] += 1
+            if c[0] > PER_CAUSE:
+                return
         if len(self.shown) < self.limit:
             self.shown.append(msg)
 
@@ -75,9 +91,18 @@ class _Errors:
 
     def final(self) -> list[str]:
         out = list(self.shown)
-        if self.total > len(self.shown):
-            out.append(f"… and {self.total - len(self.shown)} more")
+        counted = 0
+        for n, where in self.causes.values():
+            if n > PER_CAUSE:
+                counted += n - PER_CAUSE
+                out.append(f"{where}: the same problem in {n - PER_CAUSE:,} more row(s)")
+        rest = self.total - len(self.shown) - counted
+        if rest > 0:
+            out.append(f"… and {rest:,} more")
         return out
+
+    def error(self) -> "PackageError":
+        return PackageError(self.final(), self.total)
 
 
 @dataclass
@@ -91,9 +116,12 @@ class _Meta:
 def _read_yaml(path: Path, errors: _Errors, warnings: list[str]) -> _Meta:
     meta = _Meta()
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        errors.add(f"{PACKAGE_YAML}: not readable YAML ({str(exc).splitlines()[0]})")
+        data = package_yaml.read(path)
+    except package_yaml.PackageYamlError as exc:
+        errors.add(f"{path.name}: {exc}")
+        return meta
+    except OSError as exc:
+        errors.add(f"{path.name}: cannot be read ({exc.strerror or type(exc).__name__})")
         return meta
     if data is None:
         return meta
@@ -101,27 +129,33 @@ def _read_yaml(path: Path, errors: _Errors, warnings: list[str]) -> _Meta:
         errors.add(f"{PACKAGE_YAML}: expected keys name, source, as_of, province")
         return meta
     for key, value in data.items():
-        if key == "office":
-            continue  # the office configuration for letters, read by the audit (docs/letters.md)
         if key in ("format", "tables"):
             continue  # declared forms: read by forms.parse_forms
+        if key == "office":
+            continue  # the office configuration for letters, read by the audit (docs/letters.md)
         if key not in ("name", "source", "as_of", "province"):
             warnings.append(f"{PACKAGE_YAML}: unknown key {key!r} ignored")
             continue
         if value is None:
             continue
-        if key == "as_of":
-            if isinstance(value, datetime):
-                value = value.date()
-            if not isinstance(value, date):
-                try:
-                    value = iso_date(str(value))
-                except FieldError as exc:
-                    errors.add(f"{PACKAGE_YAML}, key as_of: {exc}")
-                    continue
-            meta.as_of = value
-        else:
-            setattr(meta, key, str(value))
+        if isinstance(value, (dict, list)) or isinstance(value, bool):
+            errors.add(f"{PACKAGE_YAML}, key {key}: {show(value)} is not a single value — "
+                       + ("a date YYYY-MM-DD" if key == "as_of" else
+                          "a province code of 2 digits, e.g. \"61\"" if key == "province" else "one line of text")
+                       + " expected")
+            continue
+        try:
+            if key == "as_of":
+                meta.as_of = iso_date(str(value))
+            elif key == "province":
+                code = regency_or_province_code(str(value))
+                if len(code) != 2:
+                    raise FieldError(f"{show(value)} is not a province code — 2 digits expected, e.g. \"61\"")
+                meta.province = code
+            else:
+                setattr(meta, key, text(str(value)).strip() or None)
+        except FieldError as exc:
+            errors.add(f"{PACKAGE_YAML}, key {key}: {exc}")
     return meta
 
 
@@ -156,6 +190,9 @@ class _Loader:
         self.npp_row: tuple[str, int] | None = None  # (label, row) of the first employer with an npp
         self.parent_refs: list[tuple[str, int, str]] = []
         self.rows: dict[str, int] = {}
+        # key tables that could not be read: rows referring to them are not checked against them
+        # (their own error is the one cause; thousands of "not an employer_id" would hide it)
+        self.broken: set[str] = set()
 
     # -------------------------------------------------------------------------------- per table
     def load(self, spec: TableSpec, src: Source) -> int:
@@ -167,7 +204,8 @@ class _Loader:
         elif spec.name == "contracts":
             self.contract_ids = {}
 
-        rows = iter_rows(src)
+        rows = iter_rows(src, self.warnings.append)
+        self.broken.add(spec.name)  # until its rows have been read to the end
         try:
             header_row = next(rows, None)
         except ReadError as exc:
@@ -177,6 +215,10 @@ class _Loader:
             err(f"{label}: empty — a header row with the column names is expected")
             return 0
         _, header = header_row
+        bad = next((m for m in (not_utf8(h) for h in header if isinstance(h, str)) if m), None)
+        if bad:
+            err(f"{label} row 1: {bad}")
+            return 0
         form = self.forms.table(spec.name)
         head = read_header(header, spec, form, label, is_csv=src.sheet is None)
         self.warnings.extend(head.warnings)
@@ -220,13 +262,15 @@ class _Loader:
                         append = batch.append
             except ReadError as exc:
                 err(str(exc))
+            else:
+                self.broken.discard(spec.name)
             write(batch)
         self.rows[spec.name] = count
 
         if spec.name == "contracts":
             for lbl, rownum, parent in self.parent_refs:
-                if parent not in self.contract_ids:
-                    err(f'{lbl} row {rownum}, column parent_contract_id: "{parent}" is not a contract_id in contracts')
+                if parent not in self.contract_ids and "contracts" not in self.broken:
+                    err(f'{lbl} row {rownum}, column parent_contract_id: {show(parent)} is not a contract_id in contracts')
         if spec.unique_sql:
             self._duplicates(spec, label)
         return count
@@ -249,7 +293,7 @@ class _Loader:
         )
         names = ", ".join(spec.unique_sql)
         for row in self.conn.execute(q):
-            values = ", ".join(f'"{v.isoformat() if isinstance(v, date) else v}"' for v in row[2:])
+            values = ", ".join(show(v.isoformat() if isinstance(v, date) else v) for v in row[2:])
             self.errors.add(
                 f"{label} row {row.src_row}, columns {names}: {values} already given in row {row.first_row}"
                 f" — one row per ({names})"
@@ -273,9 +317,10 @@ class _Table:
         procs = bind_processors(s.DATA_TABLES[spec.name], self.fields, loader.conn.dialect)
         self.procs = list(zip(self.fields, procs))
         self.validate = spec.model.model_validate
-        self.emp_refs = spec.employer_refs if loader.employer_ids is not None else ()
+        usable = loader.employer_ids is not None and "employers" not in loader.broken
+        self.emp_refs = spec.employer_refs if usable else ()
         # without a contracts table every contract reference is unknown: never import it unchecked
-        self.con_refs = spec.contract_refs
+        self.con_refs = spec.contract_refs if "contracts" not in loader.broken else ()
         self.keyed = {"employers": ("employer_id", loader.employer_ids), "contracts": ("contract_id", loader.contract_ids)}.get(
             spec.name
         )
@@ -305,6 +350,13 @@ class _Table:
         spec = self.spec
         keyed = self.keyed
         n = len(cells)
+        for name, i in self.cols:
+            raw = cells[i] if i < n else None
+            if isinstance(raw, str) and not raw.isascii():
+                bad = not_utf8(raw)
+                if bad:  # one cause for the whole file: later rows are counted, not each shown
+                    err(f"{label} row {rownum}, column {self.col(name, name)}: {bad}", (label, "utf-8"), label)
+                    return None
         data = {name: (_norm(cells[i]) if i < n else None) for name, i in self.cols}
         try:
             rec = self.validate(data).__dict__.copy()
@@ -314,7 +366,9 @@ class _Table:
                 col = e["loc"][0] if e["loc"] else "?"
                 bad_cols.add(col)
                 msg = e["ctx"]["msg"] if e["type"] == "patuh" else e["msg"]
-                err(f"{label} row {rownum}, column {self.col(col, col)}: {msg}")
+                where = f"{label}, column {self.col(col, col)}"
+                err(f"{label} row {rownum}, column {self.col(col, col)}: {msg}",
+                    (label, col, msg.rsplit(" — ", 1)[-1]), where)
             if keyed is not None:
                 # The row is broken but its key is fine: remember the key, so rows that
                 # refer to it do not each report a second, misleading error.
@@ -331,19 +385,23 @@ class _Table:
         for col in self.emp_refs:
             v = rec[col]
             if v is not None and v not in loader.employer_ids:
-                err(f'{label} row {rownum}, column {self.col(col, col)}: "{v}" is not an employer_id in employers')
+                what = f"{show(v)} is not an employer_id in employers"
+                err(f'{label} row {rownum}, column {self.col(col, col)}: {what}', (label, col, "employer", v),
+                    f"{label}, column {self.col(col, col)}: {what}")
                 bad = True
         for col in self.con_refs:
             v = rec[col]
             if v is not None and v not in (loader.contract_ids or ()):
                 why = "" if loader.contract_ids is not None else " — the package has no contracts table"
-                err(f'{label} row {rownum}, column {self.col(col, col)}: "{v}" is not a contract_id in contracts{why}')
+                what = f"{show(v)} is not a contract_id in contracts{why}"
+                err(f'{label} row {rownum}, column {self.col(col, col)}: {what}', (label, col, "contract", v),
+                    f"{label}, column {self.col(col, col)}: {what}")
                 bad = True
         if keyed is not None:
             kcol, seen = keyed
             k = rec[kcol]
             if k in seen:
-                err(f'{label} row {rownum}, column {self.col(kcol, kcol)}: "{k}" is already given in row {seen[k]}')
+                err(f'{label} row {rownum}, column {self.col(kcol, kcol)}: {show(k)} is already given in row {seen[k]}')
                 bad = True
             else:
                 seen[k] = rownum
@@ -384,8 +442,8 @@ def load_package(path: str | Path, engine: Engine) -> LoadResult:
 def _read_forms(folder: Path) -> Forms:
     """The declared forms of package.yaml (forms.py); an unreadable file is reported by _read_yaml."""
     try:
-        data = yaml.safe_load((folder / PACKAGE_YAML).read_text(encoding="utf-8-sig"))
-    except (OSError, yaml.YAMLError, UnicodeDecodeError):
+        data = package_yaml.read(folder / PACKAGE_YAML)
+    except (OSError, package_yaml.PackageYamlError):
         return Forms()
     return parse_forms(data) if isinstance(data, dict) else Forms()
 
@@ -414,7 +472,14 @@ def _load(folder: Path, d: Discovery, engine: Engine, t0: float, forms: Forms | 
                 f"package: table {table} is missing — give {table}.csv or a sheet {table} in the workbook"
             )
 
-    with engine.begin() as conn:
+    # One load of a package at a time: a second `patuh load` of the same package waits here and
+    # then finds it loaded, instead of parsing every row to fail on uq_imports_package_hash.
+    with write_transaction(engine, f"load:{phash}") as conn:
+        existing = conn.execute(select(s.imports.c.import_id).where(s.imports.c.package_hash == phash)).scalar()
+        if existing is not None:
+            rows = _count_rows(conn, existing)
+            stored = conn.execute(select(s.imports.c.warnings).where(s.imports.c.import_id == existing)).scalar()
+            return LoadResult(existing, True, rows, json.loads(stored or "[]"), time.perf_counter() - t0)
         import_id = conn.execute(
             insert(s.imports).values(
                 package_hash=phash,
@@ -438,8 +503,10 @@ def _load(folder: Path, d: Discovery, engine: Engine, t0: float, forms: Forms | 
                         f"package: table {table} is missing — it is required because an employer has an npp"
                         f" ({lbl} row {rownum}); give {table}.csv or a sheet {table} in the workbook"
                     )
+        if not errors:
+            _check_totals(conn, import_id, loader, errors)
         if errors:
-            raise PackageError(errors.final())  # leaving the block rolls everything back
+            raise errors.error()  # leaving the block rolls everything back
 
         file_rows = []
         for name, digest in sorted(hashes.items()):
@@ -455,6 +522,23 @@ def _load(folder: Path, d: Discovery, engine: Engine, t0: float, forms: Forms | 
             s.imports.update().where(s.imports.c.import_id == import_id).values(warnings=json.dumps(warnings))
         )
     return LoadResult(import_id, False, dict(loader.rows), warnings, time.perf_counter() - t0)
+
+
+def _check_totals(conn: Connection, import_id: int, loader: _Loader, errors: _Errors) -> None:
+    """Each money column's sum over the package stays below MAX_COLUMN_TOTAL (see there)."""
+    total = func.total if conn.dialect.name == "sqlite" else func.sum  # SQLite: a float, never an overflow
+    for name in loader.rows:
+        t = s.DATA_TABLES[name]
+        cols = [c for c in t.columns if isinstance(c.type, s.Money)]
+        if not cols:
+            continue
+        # in sen, as stored (type_coerce: not read back through Money as Rupiah)
+        sums = conn.execute(select(*[total(type_coerce(c, BigInteger)) for c in cols])
+                            .where(t.c.import_id == import_id)).one()
+        for c, v in zip(cols, sums):
+            if v is not None and float(v) > MAX_COLUMN_TOTAL * 100:
+                errors.add(f"{name}, column {c.name}: the amounts add up to more than Rp 500.000.000.000.000"
+                           " (5 × 10^14) — not a plausible package; is a column of sen read as Rupiah?")
 
 
 def _count_rows(conn: Connection, import_id: int) -> dict[str, int]:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import yaml
 from yaml.composer import ComposerError
-from yaml.constructor import ConstructorError
 from yaml.events import AliasEvent, CollectionStartEvent, ScalarEvent
 from yaml.nodes import MappingNode, ScalarNode
 
@@ -42,12 +41,8 @@ class _StrictLoader(yaml.SafeLoader):
                 if isinstance(key_node, ScalarNode):
                     line = key_node.start_mark.line + 1
                     if key_node.value in seen:
-                        raise ConstructorError(
-                            None, None,
-                            f"key {key_node.value!r} given twice (first in line {seen[key_node.value]})"
-                            " — give each key once",
-                            key_node.start_mark,
-                        )
+                        raise PackageYamlError(f"key {key_node.value!r} given twice, in lines {seen[key_node.value]}"
+                                               f" and {line} — give each key once")
                     seen[key_node.value] = line
         return super().construct_mapping(node, deep)
 

@@ -2,11 +2,20 @@
 
 A table is ``<table>.csv`` or a sheet ``<table>`` in the folder's one ``.xlsx`` workbook. Rows are
 streamed (``csv.reader`` / openpyxl ``read_only``) so memory does not grow with the file.
+
+Hostile or careless files: only regular files are read (a FIFO or a link to ``/dev/zero`` would
+never end), each under a size cap; table file and sheet names match whatever their case
+(``PAYROLL.CSV``), and two files for one table are an error, never a silent choice. CSV is read
+strictly: a quote that is never closed would otherwise swallow the rest of the file into one
+value. Bytes that do not decode are kept as lone surrogates (``errors="surrogateescape"``) so that
+the cell holding them is reported with its row and column (``fields.not_utf8``).
 """
 from __future__ import annotations
 
 import csv
 import hashlib
+import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -14,6 +23,9 @@ from typing import Iterator
 from .models import SPECS
 
 PACKAGE_YAML = "package.yaml"
+MAX_CSV_BYTES = 4 * 1024**3  # a whole province's year of payroll is about 1 GB
+MAX_XLSX_BYTES = 512 * 1024**2
+MAX_YAML_BYTES = 64 * 1024
 
 
 @dataclass
@@ -55,6 +67,22 @@ def _ignored(name: str) -> bool:
 DOCUMENT_SUFFIXES = (".md",)  # a package's README; any other unknown file is named in a warning
 
 
+def _regular(p: Path, cap: int, d: "Discovery") -> bool:
+    """True for a regular file (a link to one is fine) under ``cap`` bytes; else an error."""
+    try:
+        st = p.stat()
+    except OSError as exc:
+        d.errors.append(f"{p.name}: cannot be read ({exc.strerror or type(exc).__name__})")
+        return False
+    if not stat.S_ISREG(st.st_mode):
+        d.errors.append(f"{p.name}: not a regular file (a device, pipe or socket) — give a plain file")
+        return False
+    if st.st_size > cap:
+        d.errors.append(f"{p.name}: {st.st_size:,} bytes — larger than the {cap:,} bytes a package file may have")
+        return False
+    return True
+
+
 def discover(folder: Path, files: dict[str, str] | None = None, sheets: dict[str, str] | None = None) -> Discovery:
     """``files`` / ``sheets``: file and sheet names package.yaml declares for a table (forms.py)."""
     d = Discovery()
@@ -69,18 +97,29 @@ def discover(folder: Path, files: dict[str, str] | None = None, sheets: dict[str
             d.warnings.append(f"{p.name}/: a folder inside the package, ignored")
             continue
         low = p.name.lower()
-        if p.name == PACKAGE_YAML:
-            d.yaml = p
-            d.data_files.append(p)
-        elif low.endswith(".csv") and (p.name in files or p.name[:-4] in SPECS):
-            table = files.get(p.name) or p.name[:-4]
+        if low == PACKAGE_YAML:
+            if d.yaml is not None:
+                d.errors.append(f"{PACKAGE_YAML}: given twice, as {d.yaml.name} and as {p.name} — keep one of them")
+            elif _regular(p, MAX_YAML_BYTES, d):
+                d.yaml = p
+                d.data_files.append(p)
+        elif low.endswith(".csv") and (p.name in files or low[:-4] in SPECS):
+            table = files.get(p.name) or low[:-4]
             found_files.add(p.name)
+            if not _regular(p, MAX_CSV_BYTES, d):
+                d.doubled.add(table)  # named but unreadable: reported, and not also "missing"
+                continue
+            if table in d.doubled:
+                d.errors.append(f"{table}: table given twice, as {table}.csv and as {p.name} — keep one of them")
+                continue
             if table in csvs:
                 d.doubled.add(table)
                 d.errors.append(f"{table}: table given twice, as {csvs[table].name} and as {p.name} — keep one of them")
             csvs[table] = p
             d.data_files.append(p)
         elif low.endswith(".xlsx"):
+            if not _regular(p, MAX_XLSX_BYTES, d):
+                continue
             workbooks.append(p)
             d.data_files.append(p)
         elif low.endswith(DOCUMENT_SUFFIXES):
@@ -109,14 +148,15 @@ def discover(folder: Path, files: dict[str, str] | None = None, sheets: dict[str
             d.errors.append(f"{wb_path.name}: cannot be read as an .xlsx workbook ({type(exc).__name__}: {exc})")
             names = []
         for sheet in names:
-            table = sheets.get(sheet) or (sheet if sheet in SPECS else None)
+            table = sheets.get(sheet) or (sheet.lower() if sheet.lower() in SPECS else None)
             if table is None:
                 d.warnings.append(f"{wb_path.name} sheet {sheet}: not a data-package table, ignored")
                 continue
-            if table in d.sources:
+            if table in d.sources or table in d.doubled:
+                given = d.sources[table].label if table in d.sources else f"{table}.csv"
                 d.doubled.add(table)
                 d.errors.append(
-                    f"{table}: table given twice, as {d.sources[table].label} and as {wb_path.name} sheet {sheet}"
+                    f"{table}: table given twice, as {given} and as {wb_path.name} sheet {sheet}"
                     " — keep one of them"
                 )
                 continue
@@ -150,24 +190,53 @@ def _blank(v) -> bool:
     return v is None or (isinstance(v, str) and not v.strip())
 
 
-def iter_rows(src: Source) -> Iterator[tuple[int, list]]:
-    """(spreadsheet row number, cells) for every row; the header is row 1 and comes first."""
+def iter_rows(src: Source, warn=None) -> Iterator[tuple[int, list]]:
+    """(spreadsheet row number, cells) for every row; the header is row 1 and comes first.
+    ``warn(message)`` receives what is doubtful but not wrong (a CSV without a final line break)."""
     if src.sheet is None:
-        yield from _iter_csv(src)
+        yield from _iter_csv(src, warn)
     else:
         yield from _iter_xlsx(src)
 
 
-def _iter_csv(src: Source) -> Iterator[tuple[int, list]]:
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        if fh.tell() == 0:
+            return True
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) in (b"\n", b"\r")
+
+
+def _csv_problem(label: str, rownum: int, exc: csv.Error) -> str:
+    what = str(exc)
+    if "unexpected end of data" in what:
+        return (f'{label} row {rownum}: a quoted value that starts in this row is never closed — the rest of the'
+                f' file would be read as one value; add the closing " (or remove the opening one)')
+    if "expected after" in what:
+        return (f'{label} row {rownum}: text after the closing quote of a value — put the whole value in double'
+                f' quotes and write each quote inside it twice ("")')
+    if "field larger than field limit" in what:
+        return (f"{label} row {rownum}: a value longer than {csv.field_size_limit():,} characters"
+                f" — not a data-package value; is a quote missing?")
+    return f"{label} row {rownum}: not readable as CSV ({what})"
+
+
+def _iter_csv(src: Source, warn=None) -> Iterator[tuple[int, list]]:
+    rownum, width = 0, 0
+    cells: list = []
     try:
-        with open(src.path, encoding=src.encoding, newline="") as fh:
-            rownum = 0
-            for cells in csv.reader(fh, delimiter=src.delimiter):
+        with open(src.path, encoding=src.encoding, errors="surrogateescape", newline="") as fh:
+            for cells in csv.reader(fh, delimiter=src.delimiter, strict=True):
                 rownum += 1
+                if rownum == 1:
+                    width = len(cells)
                 # a blank row has only blank cells; a non-blank first cell (almost every row) says no
-                if rownum > 1 and not (cells and cells[0].strip()) and all(_blank(c) for c in cells):
+                elif not (cells and cells[0].strip()) and all(_blank(c) for c in cells):
                     continue
                 yield rownum, cells
+    except csv.Error as exc:
+        raise ReadError(_csv_problem(src.label, rownum + 1, exc)) from None
     except UnicodeDecodeError as exc:
         if src.encoding != "utf-8-sig":  # a declared encoding (forms.py)
             raise ReadError(f"{src.label}: not {src.encoding} text (byte {exc.start} of the file)") from None
@@ -175,8 +244,15 @@ def _iter_csv(src: Source) -> Iterator[tuple[int, list]]:
             f"{src.label}: not UTF-8 text (byte {exc.start} of the file) — save it as \"CSV UTF-8\""
             " or declare its encoding in package.yaml (format: {encoding: cp1252})"
         ) from None
-    except csv.Error as exc:
-        raise ReadError(f"{src.label}: not a readable CSV file ({exc})") from None
+    if rownum > 1 and not _ends_with_newline(src.path):
+        if len(cells) < width:
+            raise ReadError(
+                f"{src.label} row {rownum}: the file ends inside this row ({len(cells)} of {width} cells and no"
+                " line break at the end) — the file seems cut off; export it again"
+            )
+        if warn is not None:
+            warn(f"{src.label}: the file does not end with a line break — check that its last row ({rownum})"
+                 " is complete and the file was not cut off")
 
 
 def _iter_xlsx(src: Source) -> Iterator[tuple[int, list]]:
