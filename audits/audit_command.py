@@ -48,8 +48,10 @@ def _progress(msg: str) -> None:
 @click.option("--office", "office_file", default=None, type=click.Path(dir_okay=False),
               help="Office configuration for letters (default: office: in package.yaml; see docs/letters.md).")
 @click.option("--letter-date", "letter_date", default=None, type=DATE, help="Date of the letters (default: as_of).")
+@click.option("--force-rules", "force_rules", is_flag=True,
+              help="Audit even if the rulebook fails lint or its examples (the problems are recorded with the run).")
 def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf, all_dossiers, coverage_year,
-          compare_with, draft, by, as_json, office_file, letter_date):
+          compare_with, draft, by, as_json, office_file, letter_date, force_rules):
     """Audit lengkap / full audit: import (if needed), facts, rules, findings, cases, dossiers.
 
     \b
@@ -60,11 +62,13 @@ def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf,
     from patuh.audits.lifecycle import compare as cmp
     from patuh.audits.lifecycle import log as audit_log
     from patuh.audits.letters import hook as letters
+    from patuh.audits import rulecheck
     from patuh.audits.outputs import write_results
     from patuh.audits.store import runs as store
 
     out_dir = Path(out)
     try:
+        rule_warnings = rulecheck.guard(rules_dir, force_rules)  # a broken rulebook is refused before any work
         engine = get_engine(resolve_url(db))
         documents = letters.prepare(package, office_file, letter_date, rules_dir)  # before anything is written
         click.echo(f"1/4 impor / import: {package}", err=True)
@@ -88,6 +92,7 @@ def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf,
         result = run_audit(engine, loaded.import_id, period_from=period_from, period_to=period_to,
                            as_of=as_of, rules_dir=Path(rules_dir) if rules_dir else None, progress=_progress,
                            coverage_year=coverage_year, by=by)
+        rulecheck.record(engine, result, rule_warnings)
         click.echo("3/4 hasil / results", err=True)
         written = write_results(out_dir, result)
         changes = None

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -32,18 +33,27 @@ def _money(value: str, name: str) -> Decimal:
     try:
         d = Decimal(value)
     except InvalidOperation:
-        raise click.BadParameter(f"{value!r} is not a plain number (write 3054552 or 3054552.50)", param_hint=name)
+        hint = ""
+        if re.fullmatch(r"\d{1,3}(\.\d{3})+(,\d+)?", value.strip()):
+            hint = (f" — dots as thousands separators are not read; write {value.strip().replace('.', '').replace(',', '.')}")
+        raise click.BadParameter(f"{value!r} is not a plain number: write digits only, with a decimal point for sen "
+                                 f"(3054552 or 3054552.50){hint}", param_hint=name)
     if not d.is_finite() or d < 0:
         raise click.BadParameter(f"{value!r} must be a number ≥ 0", param_hint=name)
     return d
 
 
-def _out(data: dict, as_json: bool, lines: list[str]) -> None:
+def _out(data: dict, as_json: bool, lines: list[str], params: ParameterStore | None = None) -> None:
+    warnings = params.edge_warnings() if params is not None else []
+    if warnings:
+        data = dict(data, warnings=warnings)
     if as_json:
         click.echo(json.dumps(data, ensure_ascii=False))
     else:
         for line in lines:
             click.echo(line)
+    for w in warnings:
+        click.echo(f"warning: {w}", err=True)
 
 
 def _int(d: Decimal) -> int:
@@ -69,32 +79,38 @@ def jakon(value, on, as_json, rules_dir):
     v = _money(value, "VALUE")
     day = on or dt.date.today()
     try:
-        r = construction_contribution(v, day, _params(rules_dir))
+        params = _params(rules_dir)
+        r = construction_contribution(v, day, params)
     except ParameterError as exc:
         raise click.ClickException(str(exc))
     data = {"jkk": _int(r.jkk), "jkm": _int(r.jkm), "total": _int(r.total)}
     lines = [f"nilai kontrak {rupiah_text(v)} (tarif berlaku {day.isoformat()})"]
     for s in r.slices:
         lines.append(f"  lapisan {rupiah_text(s.lower)} – {rupiah_text(s.upper) if s.upper is not None else '…'}: "
-                     f"{rupiah_text(s.slice_value)} × {(s.jkk_rate + s.jkm_rate) * 100:.2f} % = {rupiah_text(s.jkk + s.jkm)}")
+                     f"{rupiah_text(s.slice_value)} × {number(((s.jkk_rate + s.jkm_rate) * 100).quantize(Decimal('0.01')))} % = "
+                     f"{rupiah_text(s.jkk + s.jkm)}")
     lines.append(f"JKK {rupiah_text(data['jkk'])} + JKM {rupiah_text(data['jkm'])} = total {rupiah_text(data['total'])}")
-    _out(data, as_json, lines)
+    _out(data, as_json, lines, params)
 
 
 @calc.command("iuran")
 @click.option("--wage", required=True, help="Monthly wage (basic + fixed allowances).")
 @click.option("--period", required=True, type=PERIOD, help="Contribution month YYYY-MM.")
 @click.option("--risk-group", "risk_group", required=True, type=click.IntRange(1, 5), help="JKK risk group 1–5.")
-@click.option("--programs", default="JKK;JKM;JHT;JP", show_default=True, help="Programmes, ;-separated.")
+@click.option("--programs", default="JKK,JKM,JHT,JP", show_default=True,
+              help="Programmes, comma-separated (JKK,JKM); a ;-separated list must be quoted in a shell.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @rules_option
 def iuran(wage, period, risk_group, programs, as_json, rules_dir):
     """Iuran bulanan per program untuk satu upah / monthly contributions for one wage."""
     w = _money(wage, "--wage")
-    progs = canonical_programs(programs)
-    unknown = {p.strip().upper() for p in programs.split(";") if p.strip()} - set(PROGRAMS)
+    # commas: `JKK;JKM` unquoted in a shell runs `JKM` as a command and leaves `JKK` alone
+    names = [p.strip().upper() for p in re.split(r"[,;]", programs) if p.strip()]
+    progs = canonical_programs(names)
+    unknown = set(names) - set(PROGRAMS)
     if unknown or not progs:
-        raise click.BadParameter(f"{programs!r}: use JKK, JKM, JHT, JP separated by ;", param_hint="--programs")
+        raise click.BadParameter(f"{programs!r}: use JKK, JKM, JHT, JP separated by commas, e.g. JKK,JKM",
+                                 param_hint="--programs")
     params = _params(rules_dir)
     on = period_start(period)
     try:
@@ -112,7 +128,7 @@ def iuran(wage, period, risk_group, programs, as_json, rules_dir):
             lines.append(f"  {p:<4} pemberi kerja {rupiah_text(d['employer']):>14}  pekerja {rupiah_text(d['worker']):>12}"
                          f"  jumlah {rupiah_text(d['total']):>14}")
     lines.append(f"  total {rupiah_text(data['total'])}")
-    _out(data, as_json, lines)
+    _out(data, as_json, lines, params)
 
 
 @calc.command("denda")
@@ -145,4 +161,4 @@ def denda(period, paid_on, amount, jp_amount, as_json, rules_dir):
              f"  denda JKK/JKM/JHT {k} × {number(rate * 100)} % × {rupiah_text(x - x_jp)} = {rupiah_text(data['fee_non_jp'])}",
              f"  denda JP          {k} × {number(rate_jp * 100)} % × {rupiah_text(x_jp)} = {rupiah_text(data['fee_jp'])}",
              f"  jumlah denda {rupiah_text(data['fee'])}"]
-    _out(data, as_json, lines)
+    _out(data, as_json, lines, params)
