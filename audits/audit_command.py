@@ -14,12 +14,13 @@ from patuh.audits.store.db import ensure_schema, get_engine, resolve_url
 
 from .calc.money import rupiah_text
 from .cli_types import DATE, PERIOD
+from .terminal import clean
 
 DB_HELP = "Database URL (default: PATUH_DB or sqlite:///patuh.db)."
 
 
 def _fail(message: str, code: int = 1):
-    click.echo(f"error: {message}", err=True)
+    click.echo(clean(f"error: {message}"), err=True)
     sys.exit(code)
 
 
@@ -66,8 +67,11 @@ def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf,
     from patuh.audits.outputs import write_results
     from patuh.audits.store import runs as store
 
+    from patuh.audits.dossiers.manifest import OutDirError, check_out_dir, clear_previous
+
     out_dir = Path(out)
     try:
+        check_out_dir(out_dir)  # writable, before any work
         rule_warnings = rulecheck.guard(rules_dir, force_rules)  # a broken rulebook is refused before any work
         engine = get_engine(resolve_url(db))
         documents = letters.prepare(package, office_file, letter_date, rules_dir)  # before anything is written
@@ -75,11 +79,12 @@ def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf,
         loaded = load_package(package, engine)
         audit_log.record_load(engine, loaded, package, by)
         for w in loaded.warnings:
-            click.echo(f"warning: {w}", err=True)
+            click.echo(clean(f"warning: {w}"), err=True)
         if loaded.already_loaded:
             click.echo(f"    sudah dimuat / already loaded as import {loaded.import_id}", err=True)
         else:
             click.echo(f"    {sum(loaded.rows.values()):,} rows in {loaded.seconds:.1f} s", err=True)
+        clear_previous(out_dir)  # empty, or an earlier run's output whose files go (never others' files)
         click.echo("2/4 audit", err=True)
         base = None
         if compare_with and compare_with.lower() == "previous":
@@ -109,18 +114,18 @@ def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf,
             written.append(cmp.write_csv(out_dir / "changes.csv", changes))
         click.echo("4/4 dosir / dossiers", err=True)
         written += letters.write_run_letters(engine, result, out_dir, documents, lang, pdf, lambda m: click.echo(m, err=True))
-        written += _dossiers(engine, result, out_dir, lang, pdf, all_dossiers, draft=draft)
+        written += _dossiers(engine, result, out_dir, lang, pdf, all_dossiers, written, draft=draft)
     except PackageError as exc:
         for msg in exc.errors:
-            click.echo(msg, err=True)
+            click.echo(clean(msg), err=True)
         _fail("the package has errors — nothing was imported or audited.")
-    except (AuditError, store.StoreError) as exc:
+    except (AuditError, store.StoreError, OutDirError) as exc:
         _fail(str(exc))
     except Exception as exc:  # an inspector never sees a traceback
         _fail(f"{type(exc).__name__}: {exc}", 2)
 
     for w in result.warnings:
-        click.echo(f"warning: {w}", err=True)
+        click.echo(clean(f"warning: {w}"), err=True)
     if as_json:
         click.echo(json.dumps({
             "database": store.where(resolve_url(db)), "run": {k: (v.isoformat() if hasattr(v, "isoformat") else v)
@@ -142,7 +147,8 @@ def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf,
                f"{result.period_from}..{result.period_to} → {out_dir}/")
 
 
-def _dossiers(engine, result, out_dir: Path, lang: str, pdf: bool, all_cases: bool, draft: bool = False) -> list[Path]:
+def _dossiers(engine, result, out_dir: Path, lang: str, pdf: bool, all_cases: bool, earlier=(),
+              draft: bool = False) -> list[Path]:
     try:
         from patuh.audits.dossiers import render_all, write_manifest
     except ImportError:
@@ -162,7 +168,10 @@ def _dossiers(engine, result, out_dir: Path, lang: str, pdf: bool, all_cases: bo
             select(s.import_files.c.file, s.import_files.c.sheet, s.import_files.c.sha256)
             .where(s.import_files.c.import_id == result.import_id).order_by(s.import_files.c.file, s.import_files.c.sheet)
         ).mappings()]
-    write_manifest(out_dir, result.run_id, result.revision, files)
+    # only what this run wrote; with what its id is made of, for `patuh verify`
+    write_manifest(out_dir, result.run_id, result.revision, files, outputs=[*earlier, *paths],
+                   run={"package_hash": result.package_hash, "as_of": result.as_of, "period_from": result.period_from,
+                        "period_to": result.period_to, "state_hash": getattr(result, "state_hash", "") or None})
     return paths
 
 
