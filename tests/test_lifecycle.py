@@ -244,6 +244,8 @@ def test_warnings_an_inspector_needs(db_url, tmp_path):
     res = audit(DEMO, tmp_path / "o", db_url, "--as-of", "2025-03-01")
     assert "before the due date of the last audited month (2025-09, due" in res.output
     assert "differs from the package's as_of 2025-11-28" in res.output
+    report = (tmp_path / "o" / "dossiers" / "pemprov" / "laporan.html").read_text(encoding="utf-8")
+    assert "Peringatan yang direkam dengan run ini" in report and "before the due date of the last" in report
     res = audit(DEMO, tmp_path / "o2", db_url, "--from", "2024-01", "--to", "2024-03")
     assert "no payroll in 2024-01..2024-03" in res.output
     run = json.loads(invoke("runs", "--db", db_url, "--json").output)["runs"][-1]
@@ -272,3 +274,36 @@ def test_late_fee_paid_closes_telat_bayar(db_url, tmp_path):
         "E20,2025-05,1000,", f"E20,2025-05,{fee},"), encoding="utf-8")
     audit(pkg, tmp_path / "o3", db_url)
     assert ("TELAT-BAYAR", "E20:2025-05") not in by_key(tmp_path / "o3" / "findings.csv")
+
+
+def test_law_enforcement_dossiers_wait_for_review(db_url, tmp_path):
+    """skk/pidana dossiers only for cases whose counted findings are all `setuju`; --draft marks
+    the others; a rejected finding appears only in the annex, with reason and reviewer."""
+    audit(DEMO, tmp_path / "o1", db_url)
+    assert not (tmp_path / "o1" / "dossiers" / "kepolisian").exists()
+    assert not (tmp_path / "o1" / "dossiers" / "kejaksaan").exists()
+    report = (tmp_path / "o1" / "dossiers" / "pemprov" / "laporan.html").read_text(encoding="utf-8")
+    assert "Kasus menunggu tinjauan" in report and "E17" in report and "E19" in report
+
+    e17 = [r for r in rows(tmp_path / "o1" / "findings.csv") if r["employer_id"] == "E17"]
+    pwbd = next(r for r in e17 if r["category"] == "PWBD")
+    for r in e17:
+        if r is not pwbd:
+            invoke("review", r["finding_id"], "--decision", "setuju", "--by", "Kasi", "--db", db_url)
+    invoke("review", pwbd["finding_id"], "--decision", "tolak", "--reason", "sudah didaftarkan per 1 Oktober",
+           "--by", "Kasi Pengawasan", "--db", db_url)
+    audit(DEMO, tmp_path / "o2", db_url)
+    dossier = tmp_path / "o2" / "dossiers" / "kepolisian" / "E17" / "dossier.html"
+    html = dossier.read_text(encoding="utf-8")
+    assert "DRAF — BELUM DITINJAU" not in html
+    annex = html[html.index("temuan yang dikesampingkan"):]
+    assert pwbd["finding_id"] in annex and "sudah didaftarkan per 1 Oktober" in annex and "Kasi Pengawasan" in annex
+    assert html.count(pwbd["finding_id"]) == 1  # nowhere else in the dossier
+    assert not (tmp_path / "o2" / "dossiers" / "kepolisian" / "E19").exists()
+
+    res = audit(DEMO, tmp_path / "o3", db_url, "--draft")
+    assert "E19" in res.output and "waiting for review" in res.output
+    draft = (tmp_path / "o3" / "dossiers" / "kejaksaan" / "E19" / "dossier.html").read_text(encoding="utf-8")
+    assert "DRAF — BELUM DITINJAU" in draft and "@top-center" in draft  # on every printed page
+    assert "DRAF — BELUM DITINJAU" not in (tmp_path / "o3" / "dossiers" / "kepolisian" / "E17" /
+                                           "dossier.html").read_text(encoding="utf-8")

@@ -11,6 +11,7 @@ The parts are rendered from templates/lifecycle.html and inserted into the finis
 document templates themselves stay as they are."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -32,6 +33,7 @@ class Review:
     unreviewed: dict[str, int] = field(default_factory=dict)  # employer -> counted findings not setuju
     base: dict | None = None  # the previous recorded run
     changes: list[dict] = field(default_factory=list)
+    run: dict = field(default_factory=dict)  # the run's row (its warnings go into the report)
 
     def allows(self, case: dict, kind: str) -> bool:
         return kind not in LAW_ENFORCEMENT or self.reviewed(case) or self.draft
@@ -48,7 +50,7 @@ class Review:
 def prepare(engine: Engine, data, draft: bool) -> Review:
     """Take the rejected findings out of `data.findings` (they count in no document) and gather
     the reviews and the changes since the previous run."""
-    rv = Review(draft=draft)
+    rv = Review(draft=draft, run=dict(data.run))
     with engine.connect() as conn:
         reasons = {}
         for r in conn.execute(select(s.reviews).order_by(s.reviews.c.review_id)).mappings():
@@ -110,6 +112,9 @@ def report(html: str, rv: Review, cases: list[dict], lang: str) -> str:
     """The provincial report with the changes since the previous audit (counts, and what is new
     or resolved), the cases waiting for review and the set-aside findings."""
     end = ""
+    warnings = (json.loads(rv.run.get("counts_json") or "{}") or {}).get("warnings") or []
+    if warnings:
+        end += _part(lang, "warnings", warnings=warnings)
     if rv.base is not None:
         moved = [r for r in rv.changes if r["status"] in ("baru", "selesai")]
         end += _part(lang, "changes", base=rv.base, counts=cmp.counts(rv.changes), rows=moved)
