@@ -94,8 +94,14 @@ def rulebook_with(rules_dir: Path, tmp: Path, param_id: str, valid_from: dt.date
     raise ImpactError(f"parameter {param_id} from {valid_from} not found in {rules_dir}/parameters")
 
 
-def _money(rows) -> Decimal:
-    return sum((Decimal(r["amount"] or 0) + Decimal(r["late_fee"] or 0) for r in rows), Decimal(0))
+def _money(rows, rules_dir: Path | None = None) -> Decimal:
+    """Principal plus late fee, leaving out categories that are part of another's principal
+    (IURAN-PEKERJA-TIDAK-DISETOR), as the case totals do."""
+    from . import categories
+
+    cats = categories.load(rules_dir)
+    return sum((Decimal(r["amount"] or 0) + Decimal(r["late_fee"] or 0) for r in rows
+                if cats.adds_to_total(r["category"])), Decimal(0))
 
 
 def sensitivity(engine, run_id: str | None = None, rules_dir: Path | None = None) -> dict:
@@ -138,12 +144,13 @@ def sensitivity(engine, run_id: str | None = None, rules_dir: Path | None = None
                 entry["alternatives"].append({
                     "value": str(alt) if not isinstance(alt, (dict, list)) else alt,
                     "added": len(d["added"]), "removed": len(d["removed"]), "changed": len(d["changed"]),
-                    "total_before": str(_money(base.findings.values())), "total_after": str(_money(out.findings.values())),
+                    "total_before": str(_money(base.findings.values(), rules_dir)),
+                    "total_after": str(_money(out.findings.values(), rules_dir)),
                     "findings": [r["finding_id"] for r in d["added"] + d["removed"] + d["changed"]],
                     "totals": d["totals"],
                 })
             entry["resting_findings"] = sorted(resting)
-            entry["resting_rupiah"] = str(_money(resting.values()))
+            entry["resting_rupiah"] = str(_money(resting.values(), rules_dir))
             report["parameters"].append(entry)
     return report
 
@@ -167,5 +174,5 @@ def render(report: dict) -> str:
                      f"{rp(p['resting_rupiah'])} (pokok + denda)")
         for a in p["alternatives"]:
             lines.append(f"  bila {a['value']}: +{a['added']} −{a['removed']} ~{a['changed']} temuan; "
-                         f"jumlah {rp(a['total_before'])} → {rp(a['total_after'])}")
+                         f"jumlah pokok + denda {rp(a['total_before'])} → {rp(a['total_after'])}")
     return "\n".join(lines) + "\n"
