@@ -52,6 +52,15 @@ def _rules_option(f):
                         help="rules directory (default: the rulebook installed with patuh)")(f)
 
 
+def _law(rules_dir: Path):
+    from patuh.engine.law import LawCorpus, LawError
+
+    try:
+        return LawCorpus.load(rules_dir)
+    except LawError:
+        return None  # `rules lint` says why
+
+
 def _load(rules_dir: Path | None) -> Ruleset:
     try:
         return Ruleset.load(rules_dir or default_rules_dir())
@@ -156,10 +165,16 @@ def show_cmd(rule_id: str, rules_dir: Path | None) -> None:
     click.echo(f"{r.id}  ({r.category}, {r.severity}, subject: {r.subject})  {r.path}")
     click.echo(f"  ID: {r.title.id}\n  EN: {r.title.en}")
     click.echo("\nDasar hukum / legal basis:")
+    law = _law(rules_dir or default_rules_dir())
     for lb in r.legal_basis:
         click.echo(f"  {lb.instrument} {lb.article or ''}".rstrip())
         if lb.quote:
             click.echo(f"    \u201c{lb.quote.strip()}\u201d")
+        elif law is not None:  # no quote: the corpus' own words, or its summary marked as such
+            art, cit, why = law.find(lb.instrument, lb.article or "")
+            if art is not None and not why:
+                mark = "" if art.kind == "kutipan" else f" [ringkasan, belum diverifikasi ({art.confidence})]"
+                click.echo(f"    {art.words(cit.ayat) if art.kind == 'kutipan' else art.text}{mark}")
     for lang, label in (("id", "Kondisi"), ("en", "Condition")):
         click.echo(f"\n{label}:")
         for line in condition_in_words(r.when, lang, 1):
