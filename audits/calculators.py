@@ -1,6 +1,7 @@
-"""The named calculators that rules refer to (`amount: {calculator: …}`): each turns a fact into
-an amount with the shared calculators in `audits.calc`, recording every parameter it used.
-They return exact Decimals; the evaluator rounds half-up once per finding."""
+"""The named calculators that rules refer to (`amount: {calculator: …}`): each reads the sum the
+facts computed (`audits.calc.sums`) and records every parameter it rests on. A rule example is a
+bare fact: its sums are computed by the same functions. They return exact Decimals; the evaluator
+rounds half-up once per finding."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,14 +9,10 @@ from decimal import Decimal
 
 from patuh.engine.parameters import ParameterStore
 
-from .calc.bill import monthly_bill
-from .calc.calendar import due_date as _due_date
-from .calc.calendar import period_start
 from .calc.dues import dues, total_due
-from .calc.jakon import construction_contribution
-from .calc.late_fee import late_fee as _late_fee
 from .calc.minimum import minimum_wage
 from .calc.money import ZERO, round_rupiah
+from .calc.sums import MonthSums, contract_sums, dues_by_month, month_sums
 
 
 def _d(value) -> Decimal:
@@ -30,35 +27,28 @@ def _on(fact) -> dt.date:
     return _date(fact["on"])
 
 
-def _risk_group(fact, params, trace) -> int:
-    group = int(fact.get("risk_group") or 0)
-    if group:
-        return group
-    use = params.lookup("pwbd_estimate_risk_group", _on(fact))
-    trace.append(use)
-    return int(use.value)
+def _uses(trace: list, *groups) -> None:
+    for group in groups:
+        trace.extend(group)
 
 
-def bill_of(fact, params: ParameterStore, trace: list):
-    return monthly_bill(_d(fact["declared_wage"]), _d(fact["declared_jp_base"]), _on(fact),
-                        int(fact["risk_group"]) or None, fact["programs"], params, trace)
+def month(fact, params) -> MonthSums:
+    """The employer-month's sums as the facts computed them; a rule example's, computed here."""
+    return fact.get("month_sums") or month_sums(fact, params)
 
 
 def arrears(fact, params, trace) -> Decimal:
     """B(E,P) − Paid(E,P, as_of)."""
-    bill = bill_of(fact, params, trace).total
-    return max(bill - _d(fact["paid"]), ZERO)
+    sums = month(fact, params)
+    _uses(trace, sums.uses["bill"])
+    return max(sums.bill.total - _d(fact["paid"]), ZERO)
 
 
 def late_fee(fact, params, trace) -> Decimal:
-    bill = bill_of(fact, params, trace)
-    due = _due_date(fact["period"], params, trace)
-    payments = list(zip((_date(d) for d in fact.get("payment_dates", [])),
-                        (_d(a) for a in fact.get("payment_amounts", []))))
-    result = _late_fee(fact["period"], bill.total, bill.jp, bill.unrounded, payments, due,
-                       _date(fact["as_of"]), params, trace)
-    # late fee paid (payments of kind denda on or before as_of) is deducted; never below 0
-    return max(result.fee - _d(fact.get("late_fee_paid", ZERO)), ZERO)
+    """The late fee on B(E,P) less the late fee paid (payments of kind denda by as_of), never below 0."""
+    sums = month(fact, params)
+    _uses(trace, sums.uses["bill"], sums.uses["due"], sums.uses["fee"])
+    return sums.late_fee_owed
 
 
 def unremitted_deductions(fact, params, trace) -> Decimal:
@@ -69,45 +59,38 @@ def unremitted_deductions(fact, params, trace) -> Decimal:
     return min(deductions, arrears(fact, params, trace))
 
 
+def _dues_on(fact, params, trace, which: str, wage: str, jp_base: str) -> Decimal:
+    sums = month(fact, params)
+    by_program = getattr(sums, which)
+    if by_program is None:  # no risk group on the fact: the rates lookup says what is missing
+        by_program = dues(_d(fact[wage]), _d(fact[jp_base]), _on(fact), int(fact["risk_group"]), fact["programs"],
+                          params, trace)
+    _uses(trace, sums.uses[which])
+    return total_due(by_program)
+
+
 def dues_unregistered_workers(fact, params, trace) -> Decimal:
-    return total_due(dues(_d(fact["unregistered_wage"]), _d(fact["unregistered_jp_base"]), _on(fact),
-                          int(fact["risk_group"]), fact["programs"], params, trace))
+    return _dues_on(fact, params, trace, "unregistered", "unregistered_wage", "unregistered_jp_base")
 
 
 def dues_underreported_wages(fact, params, trace) -> Decimal:
-    return total_due(dues(_d(fact["underreported_wage_gap"]), _d(fact["underreported_jp_gap"]), _on(fact),
-                          int(fact["risk_group"]), fact["programs"], params, trace))
+    return _dues_on(fact, params, trace, "underreported", "underreported_wage_gap", "underreported_jp_gap")
 
 
-def monthly_dues(fact, params, trace, which: str) -> list[tuple[str, Decimal, Decimal, dict]]:
-    """Employer-level dues month by month, each at its month's rates and mandatory programmes:
-    [(period, wage, JP base, {programme: Due})]. `which` is "mandatory" (PWBD) or "missing" (PDS-PROGRAM). A fact
-    without `by_month` (a rule example) is one block at `on` with its totals and listed programmes."""
-    months = fact.get("by_month")
-    if not months:
-        programs = fact["mandatory_programs"] if which == "mandatory" else fact["missing_programs"]
-        wage, jp_base = _d(fact["wage_total"]), _d(fact["jp_base_total"])
-        return [(str(fact["on"])[:7], wage, jp_base,
-                 dues(wage, jp_base, _on(fact), _risk_group(fact, params, trace), programs, params, trace))]
-    out = []
-    for period, wage, jp_base in months:
-        on = period_start(period)
-        use = params.lookup("mandatory_programs", on, fact["scale"])
-        trace.append(use)
-        programs = list(use.value) if which == "mandatory" else [p for p in use.value if p not in fact["programs"]]
-        group = int(fact.get("risk_group") or 0) or _risk_group(dict(fact, on=on), params, trace)
-        out.append((period, _d(wage), _d(jp_base), dues(_d(wage), _d(jp_base), on, group, programs, params, trace)))
-    return out
+def _employer_dues(fact, params, trace, which: str) -> Decimal:
+    sums = (fact.get("dues_by_month") or {}).get(which) or dues_by_month(fact, params, which)
+    _uses(trace, sums.uses)
+    return sums.total
 
 
 def dues_unregistered_employer(fact, params, trace) -> Decimal:
     """PWBD: dues on payroll wages for the programmes mandatory for the employer's scale."""
-    return sum((total_due(d) for *_, d in monthly_dues(fact, params, trace, "mandatory")), ZERO)
+    return _employer_dues(fact, params, trace, "mandatory")
 
 
 def dues_missing_programs(fact, params, trace) -> Decimal:
     """PDS-PROGRAM: dues of the mandatory programmes the registration lacks."""
-    return sum((total_due(d) for *_, d in monthly_dues(fact, params, trace, "missing")), ZERO)
+    return _employer_dues(fact, params, trace, "missing")
 
 
 def minimum_wage_shortfall(fact, params, trace) -> Decimal:
@@ -118,8 +101,9 @@ def minimum_wage_shortfall(fact, params, trace) -> Decimal:
 
 
 def construction_contribution_due(fact, params, trace) -> Decimal:
-    return round_rupiah(construction_contribution(_d(fact["current_value"]),
-                                                  _date(fact["spk_date"]), params, trace).total)
+    sums = fact.get("contract_sums") or contract_sums(fact, params)
+    _uses(trace, sums.uses)
+    return round_rupiah(sums.bands.total)
 
 
 def construction_shortfall(fact, params, trace) -> Decimal:

@@ -4,8 +4,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from patuh.audits.calc.calendar import add_working_days
-from patuh.audits.calc.jakon import construction_contribution
 from patuh.audits.calc.money import round_rupiah
+from patuh.audits.calc.sums import contract_sums
 from patuh.audits.store import schema as s
 
 from .scope import Scope, rupiah, sen
@@ -45,7 +45,9 @@ def contract_facts(sc: Scope) -> list[dict]:
     facts = []
     for row in sc.conn.execute(q):
         value = rupiah(row.amended_value if row.amended_value is not None else row.value)
-        contribution = round_rupiah(construction_contribution(value, row.spk_date, sc.params).total)
+        # the contribution band by band, at the bands in force on the SPK date (audits.calc.sums)
+        sums = contract_sums({"current_value": value, "spk_date": row.spk_date}, sc.params)
+        contribution = round_rupiah(sums.bands.total)
         registered = row.registered_on is not None
         paid = rupiah(row.paid) if registered else rupiah(0)
         # the registration deadline of the rule in force when the SPK was issued
@@ -69,6 +71,7 @@ def contract_facts(sc: Scope) -> list[dict]:
             "signing_value": rupiah(row.value),
             "current_value": value,
             "contribution": contribution,
+            "contract_sums": sums,
             "spk_date": row.spk_date,
             "start_date": row.start_date,
             "as_of": sc.as_of,

@@ -8,11 +8,10 @@ from decimal import Decimal
 
 from sqlalchemy import and_, case, func, select
 
-from patuh.audits.calc.bill import monthly_bill
 from patuh.audits.calc.calendar import due_date, period_start
 from patuh.audits.calc.dues import canonical_programs
-from patuh.audits.calc.late_fee import late_fee
 from patuh.audits.calc.money import round_rupiah
+from patuh.audits.calc.sums import month_sums
 from patuh.audits.store import schema as s
 
 from .scope import TT_ACTIVE, TT_MINIMUM, TT_PERIODS, Scope, build_lookup_tables, employer_rows, rupiah, sen
@@ -20,21 +19,49 @@ from .scope import TT_ACTIVE, TT_MINIMUM, TT_PERIODS, Scope, build_lookup_tables
 ZERO = Decimal(0)
 
 
+def _payroll_join():
+    """Payroll rows with what the worker tests read: the month's JP cap and tolerance, the
+    employer's minimum wage, the declared wage and whether the worker is a participant."""
+    p, d, e = s.payroll, s.declarations, s.employers
+    per, mins, act = TT_PERIODS, TT_MINIMUM, TT_ACTIVE
+    return (
+        p.join(per, per.c.period == p.c.period)
+        .join(e, and_(e.c.import_id == p.c.import_id, e.c.employer_id == p.c.employer_id))
+        .outerjoin(d, and_(d.c.import_id == p.c.import_id, d.c.employer_id == p.c.employer_id,
+                           d.c.period == p.c.period, d.c.nik == p.c.nik))
+        .outerjoin(mins, and_(mins.c.regency_code == e.c.regency_code, mins.c.period == p.c.period))
+        .outerjoin(act, and_(act.c.employer_id == p.c.employer_id, act.c.nik == p.c.nik,
+                             act.c.period == p.c.period))
+    )
+
+
+def worker_tests() -> dict:
+    """The tests a payroll row is counted by, once, in SQL over `_payroll_join`: the facts sum the
+    rows that pass, the evidence lists them (categories.yaml `evidence.workers` names a test)."""
+    p, d, per, mins, act = s.payroll, s.declarations, TT_PERIODS, TT_MINIMUM, TT_ACTIVE
+    wage = sen(p.c.wage)
+    reported = func.coalesce(sen(d.c.reported_wage), 0)
+    active = act.c.nik.is_not(None)
+    return {
+        "unregistered": ~active,
+        # reported < tolerance × wage, in integers: reported × den < wage × num (the month's tolerance)
+        "underreported": and_(active, reported * per.c.tol_den < wage * per.c.tol_num),
+        "below_minimum": and_(p.c.employment.in_(("pkwtt", "pkwt")), mins.c.min_wage.is_not(None),
+                              wage < mins.c.min_wage),
+        "deducted": sen(p.c.bpjs_deduction) > 0,
+    }
+
+
 def _payroll_aggregates(sc: Scope):
     """One pass over payroll: per (employer, period) the totals every payroll rule needs.
     Needs the lookup tables of `build_lookup_tables` on the same connection."""
-    p, d, e = s.payroll, s.declarations, s.employers
-    per, mins, act = TT_PERIODS, TT_MINIMUM, TT_ACTIVE
-    tol = sc.fraction("pds_upah_tolerance", period_start(sc.period_from))
-
-    wage, cap = sen(p.c.wage), per.c.cap
+    p, d, mins = s.payroll, s.declarations, TT_MINIMUM
+    tests = worker_tests()
+    wage, cap = sen(p.c.wage), TT_PERIODS.c.cap
     reported = func.coalesce(sen(d.c.reported_wage), 0)
     jp_wage = case((wage > cap, cap), else_=wage)
     jp_reported = case((reported > cap, cap), else_=reported)
-    active = act.c.nik.is_not(None)
-    # reported < tol × wage, in integers: reported × den < wage × num
-    under = and_(active, reported * tol.denominator < wage * tol.numerator)
-    below_min = and_(p.c.employment.in_(("pkwtt", "pkwt")), mins.c.min_wage.is_not(None), wage < mins.c.min_wage)
+    unregistered, under, below_min = tests["unregistered"], tests["underreported"], tests["below_minimum"]
 
     def csum(cond, expr):
         return func.sum(case((cond, expr), else_=0))
@@ -47,28 +74,44 @@ def _payroll_aggregates(sc: Scope):
             func.sum(wage).label("wage"),
             func.sum(jp_wage).label("jp_base"),
             func.sum(sen(p.c.bpjs_deduction)).label("deductions"),
-            csum(~active, 1).label("unreg_n"),
-            csum(~active, wage).label("unreg_wage"),
-            csum(~active, jp_wage).label("unreg_jp"),
+            csum(unregistered, 1).label("unreg_n"),
+            csum(unregistered, wage).label("unreg_wage"),
+            csum(unregistered, jp_wage).label("unreg_jp"),
             csum(under, 1).label("under_n"),
             csum(under, wage - reported).label("under_gap"),
             csum(under, jp_wage - jp_reported).label("under_jp_gap"),
             csum(below_min, 1).label("min_n"),
             csum(below_min, mins.c.min_wage - wage).label("min_gap"),
         )
-        .select_from(
-            p.join(per, per.c.period == p.c.period)
-            .join(e, and_(e.c.import_id == p.c.import_id, e.c.employer_id == p.c.employer_id))
-            .outerjoin(d, and_(d.c.import_id == p.c.import_id, d.c.employer_id == p.c.employer_id,
-                               d.c.period == p.c.period, d.c.nik == p.c.nik))
-            .outerjoin(mins, and_(mins.c.regency_code == e.c.regency_code, mins.c.period == p.c.period))
-            .outerjoin(act, and_(act.c.employer_id == p.c.employer_id, act.c.nik == p.c.nik,
-                                 act.c.period == p.c.period))
-        )
+        .select_from(_payroll_join())
         .where(p.c.import_id == sc.import_id)
         .group_by(p.c.employer_id, p.c.period)
     )
     return sc.conn.execute(q).all()
+
+
+def worker_rows(sc: Scope, keys: set[tuple[str, str]], test: str) -> dict[tuple[str, str], list[dict]]:
+    """The payroll rows of the given (employer, period) that pass `test`, with their source row,
+    in file order. Needs the lookup tables of `build_lookup_tables` on the same connection.
+    Selected by employer list and period range, the exact pairs picked here: a row-value IN list
+    is checked pair by pair on PostgreSQL (52 s for 5,265 pairs over 350k rows, against 1 s)."""
+    if not keys:
+        return {}
+    p, d = s.payroll, s.declarations
+    periods = [k[1] for k in keys]
+    q = (
+        select(p.c.employer_id, p.c.period, p.c.nik, p.c.name, p.c.employment, p.c.wage, p.c.bpjs_deduction,
+               p.c.src_file, p.c.src_sheet, p.c.src_row, d.c.reported_wage)
+        .select_from(_payroll_join())
+        .where(p.c.import_id == sc.import_id, p.c.employer_id.in_(sorted({k[0] for k in keys})),
+               p.c.period >= min(periods), p.c.period <= max(periods), worker_tests()[test])
+        .order_by(p.c.employer_id, p.c.period, p.c.src_row)
+    )
+    out: dict = defaultdict(list)
+    for r in sc.conn.execute(q).mappings():
+        if (r["employer_id"], r["period"]) in keys:
+            out[(r["employer_id"], r["period"])].append(dict(r))
+    return out
 
 
 def _declaration_aggregates(sc: Scope):
@@ -168,22 +211,24 @@ def employer_month_facts(sc: Scope) -> list[dict]:
         f.update(declared_workers=r.n, declared_wage=rupiah(r.wage), declared_jp_base=rupiah(r.jp_base))
 
     payments, fees_paid = _payments(sc)
-    due_of = lru_cache(maxsize=None)(lambda period: due_date(period, sc.params))
+    @lru_cache(maxsize=None)
+    def due_of(period: str) -> tuple:
+        uses: list = []
+        return due_date(period, sc.params, uses), tuple(uses)
+
     for (emp_id, period), f in facts.items():
-        on = period_start(period)
-        due = due_of(period)
-        bill = monthly_bill(f["declared_wage"], f["declared_jp_base"], on, f["risk_group"] or None,
-                            f["programs"], sc.params)
         pays = payments.get((emp_id, period), [])
-        fee = late_fee(period, bill.total, bill.jp, bill.unrounded, pays, due, sc.as_of, sc.params)
+        f.update(as_of=sc.as_of, payment_dates=[d.isoformat() for d, _ in pays], payment_amounts=[a for _, a in pays],
+                 late_fee_paid=fees_paid.get((emp_id, period), ZERO))
+        # every sum of the month, once, with its breakdown (audits.calc.sums): rules read the
+        # totals below, calculators and the evidence the breakdown
+        sums = month_sums(f, sc.params, due_of(period))
         f.update(
-            bill=bill.total, bill_unrounded=bill.unrounded, bill_jp=bill.jp,
-            due_date=due, as_of=sc.as_of, paid=fee.paid,
-            completed_on=fee.completed_on,  # None (dropped) while not paid in full
-            payment_dates=[d.isoformat() for d, _ in pays],
-            payment_amounts=[a for _, a in pays],
+            month_sums=sums,
+            bill=sums.bill.total, bill_unrounded=sums.bill.unrounded, bill_jp=sums.bill.jp,
+            due_date=sums.due, paid=sums.fee.paid,
+            completed_on=sums.fee.completed_on,  # None (dropped) while not paid in full
             # the late fee still owed is the computed fee less the late fee paid (never below 0)
-            late_fee_paid=fees_paid.get((emp_id, period), ZERO),
-            late_fee_open=round_rupiah(max(fee.fee - fees_paid.get((emp_id, period), ZERO), ZERO)) > 0,
+            late_fee_open=round_rupiah(sums.late_fee_owed) > 0,
         )
     return [facts[k] for k in sorted(facts)]

@@ -66,6 +66,7 @@ _TEMP = MetaData()
 # constant list (or running a correlated subquery) for every payroll row.
 TT_PERIODS = Table("tt_audit_periods", _TEMP, Column("period", String(7), primary_key=True),
                    Column("p_start", Date), Column("p_end", Date), Column("cap", BigInteger),
+                   Column("tol_num", BigInteger), Column("tol_den", BigInteger),
                    prefixes=["TEMPORARY"])
 TT_MINIMUM = Table("tt_minimum_wages", _TEMP, Column("regency_code", String(4), primary_key=True),
                    Column("period", String(7), primary_key=True), Column("min_wage", BigInteger),
@@ -84,8 +85,11 @@ def build_lookup_tables(sc: "Scope") -> None:
         t.create(conn)
     periods = []
     for p in sc.periods:
+        # each month's own JP cap and wage tolerance, on its first day
         cap = sc.lookup("jp_wage_cap", period_start(p)).value
-        periods.append({"period": p, "p_start": period_start(p), "p_end": period_end(p), "cap": int(cap * 100)})
+        tol = sc.fraction("pds_upah_tolerance", period_start(p))
+        periods.append({"period": p, "p_start": period_start(p), "p_end": period_end(p), "cap": int(cap * 100),
+                        "tol_num": tol.numerator, "tol_den": tol.denominator})
     conn.execute(insert(TT_PERIODS), periods)
     regencies = conn.execute(
         select(s.employers.c.regency_code).where(s.employers.c.import_id == sc.import_id).distinct()

@@ -11,20 +11,20 @@ COMMON = {"id", "type", "batch", "on", "subject_id", "employer_id"}
 
 SUBJECT_FIELDS: dict[str, set[str]] = {
     "employer": COMMON | {
-        "by_month", "first_period", "jp_base_total", "last_period", "mandatory_programs", "missing_program_count",
+        "by_month", "dues_by_month", "first_period", "jp_base_total", "last_period", "mandatory_programs", "missing_program_count",
         "missing_programs", "months", "payroll_rows", "programs", "regency_code", "registered", "risk_group",
         "scale", "sector", "wage_total",
     },
     "employer_month": COMMON | {
         "as_of", "bill", "bill_jp", "bill_unrounded", "completed_on", "declared_jp_base", "declared_wage",
         "declared_workers", "deductions", "due_date", "jp_base_total", "late_fee_open", "late_fee_paid",
-        "minimum_wage", "paid", "payment_amounts", "payment_dates", "payroll_workers", "period", "programs",
+        "minimum_wage", "month_sums", "paid", "payment_amounts", "payment_dates", "payroll_workers", "period", "programs",
         "regency_code", "registered", "risk_group", "scale", "under_minimum_shortfall", "under_minimum_workers",
         "underreported_jp_gap", "underreported_wage_gap", "underreported_workers", "unregistered_jp_base",
         "unregistered_wage", "unregistered_workers", "wage_total",
     },
     "contract": COMMON | {
-        "as_of", "contract_id", "contribution", "contribution_paid", "current_value", "funding", "regency_code",
+        "as_of", "contract_id", "contract_sums", "contribution", "contribution_paid", "current_value", "funding", "regency_code",
         "registered", "registered_on", "registration_deadline", "shortfall", "signing_value", "spk_date",
         "start_date",
     },

@@ -1,0 +1,158 @@
+"""The legal sums of a fact, each with its breakdown and the parameters it used.
+
+The facts compute them once and carry them (`month_sums` on each employer-month, `dues_by_month`
+on each employer, `contract_sums` on each contract); the calculators the rules name read them, and
+the evidence renders their lines. A rule example is a bare fact without them: the calculators then
+call the same functions on the example's fields, so there is still one computation.
+
+Parameters are looked up on the date the semantics say: the first day of the contribution month
+(rates, due date, late-fee rates, mandatory programmes), the SPK date for a contract's bands."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Mapping
+
+from patuh.engine.parameters import ParameterStore
+
+from .bill import Bill, monthly_bill
+from .calendar import due_date, period_start
+from .dues import Due, dues, total_due
+from .jakon import JakonResult, construction_contribution
+from .late_fee import FeeResult, late_fee
+from .money import ZERO
+
+
+def _d(value) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _date(value) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+@dataclass(frozen=True)
+class MonthSums:
+    """One employer-month: B(E,P) per programme, its due date and late fee (per late slice), and
+    the dues on unregistered workers' wages and on under-reported wage gaps (per programme)."""
+
+    bill: Bill
+    due: dt.date
+    fee: FeeResult
+    late_fee_paid: Decimal
+    unregistered: dict[str, Due] | None  # None: not computable here (no risk group); a calculator computes it
+    underreported: dict[str, Due] | None
+    uses: dict[str, tuple] = field(default_factory=dict)  # "bill" | "due" | "fee" | "unregistered" | "underreported"
+
+    @property
+    def arrears(self) -> Decimal:
+        """B(E,P) − Paid(E,P, as_of), never below 0."""
+        return max(self.bill.total - self.fee.paid, ZERO)
+
+    @property
+    def late_fee_owed(self) -> Decimal:
+        """The late fee less the late fee paid (payments of kind denda by as_of), never below 0."""
+        return max(self.fee.fee - self.late_fee_paid, ZERO)
+
+
+def month_sums(fact: Mapping, params: ParameterStore, due: tuple[dt.date, list] | None = None) -> MonthSums:
+    """`due`: (due date, its parameter uses) when the caller has it already (one per month)."""
+    on = _date(fact["on"])  # the first day of the contribution month
+    group = int(fact.get("risk_group") or 0)
+    programs = fact.get("programs") or []
+    uses: dict[str, list] = {k: [] for k in ("bill", "due", "fee", "unregistered", "underreported")}
+    bill = monthly_bill(_d(fact.get("declared_wage", 0)), _d(fact.get("declared_jp_base", 0)), on, group or None,
+                        programs, params, uses["bill"])
+    if due is not None:
+        when, uses["due"] = due[0], list(due[1])
+    else:
+        when = due_date(fact["period"], params, uses["due"]) if fact.get("period") and fact.get("as_of") else None
+    pays = list(zip((_date(d) for d in fact.get("payment_dates") or []),
+                    (_d(a) for a in fact.get("payment_amounts") or [])))
+    if when is not None:
+        fee = late_fee(fact["period"], bill.total, bill.jp, bill.unrounded, pays, when, _date(fact["as_of"]),
+                       params, uses["fee"])
+    else:  # a rule example without a month or as_of: no late fee is asked of it
+        fee = FeeResult(ZERO, sum((a for _, a in pays), ZERO), bill.total, None, ())
+
+    def dues_on(wage_field: str, jp_field: str, key: str) -> dict[str, Due] | None:
+        wage = fact.get(wage_field)
+        if wage is None or not group:
+            return None
+        return dues(_d(wage), _d(fact.get(jp_field) or 0), on, group, programs, params, uses[key])
+
+    return MonthSums(bill, when, fee, _d(fact.get("late_fee_paid") or 0),
+                     dues_on("unregistered_wage", "unregistered_jp_base", "unregistered"),
+                     dues_on("underreported_wage_gap", "underreported_jp_gap", "underreported"),
+                     {k: tuple(v) for k, v in uses.items()})
+
+
+@dataclass(frozen=True)
+class MonthDues:
+    """Dues of one month of an employer-level finding (PWBD, PDS-PROGRAM): a computation block."""
+
+    period: str
+    wage: Decimal
+    jp_base: Decimal
+    by_program: dict[str, Due]
+    estimated_risk_group: int | None  # the group assumed when the employer gave none
+
+
+@dataclass(frozen=True)
+class EmployerDues:
+    months: tuple[MonthDues, ...]
+    uses: tuple
+
+    @property
+    def total(self) -> Decimal:
+        return sum((total_due(m.by_program) for m in self.months), ZERO)
+
+
+def dues_by_month(fact: Mapping, params: ParameterStore, which: str) -> EmployerDues:
+    """Employer-level dues month by month, each at its month's rates and mandatory programmes.
+    `which` is "mandatory" (PWBD) or "missing" (PDS-PROGRAM). A fact without `by_month` (a rule
+    example) is one block at `on` with its totals and listed programmes."""
+    uses: list = []
+
+    def risk_group(on: dt.date) -> tuple[int, int | None]:
+        group = int(fact.get("risk_group") or 0)
+        if group:
+            return group, None
+        use = params.lookup("pwbd_estimate_risk_group", on)
+        uses.append(use)
+        return int(use.value), int(use.value)
+
+    months = fact.get("by_month")
+    out = []
+    if not months:
+        on = _date(fact["on"])
+        programs = fact["mandatory_programs"] if which == "mandatory" else fact["missing_programs"]
+        wage, jp_base = _d(fact["wage_total"]), _d(fact["jp_base_total"])
+        group, estimated = risk_group(on)
+        out.append(MonthDues(str(fact["on"])[:7], wage, jp_base, dues(wage, jp_base, on, group, programs, params, uses),
+                             estimated))
+    else:
+        for period, wage, jp_base in months:
+            on = period_start(period)
+            use = params.lookup("mandatory_programs", on, fact["scale"])
+            uses.append(use)
+            programs = list(use.value) if which == "mandatory" else [p for p in use.value if p not in fact["programs"]]
+            group, estimated = risk_group(on)
+            out.append(MonthDues(period, _d(wage), _d(jp_base),
+                                 dues(_d(wage), _d(jp_base), on, group, programs, params, uses), estimated))
+    return EmployerDues(tuple(out), tuple(uses))
+
+
+@dataclass(frozen=True)
+class ContractSums:
+    """A contract's JKK + JKM contribution, band by band, at the bands in force on its SPK date."""
+
+    bands: JakonResult
+    uses: tuple
+
+
+def contract_sums(fact: Mapping, params: ParameterStore) -> ContractSums:
+    uses: list = []
+    bands = construction_contribution(_d(fact["current_value"]), _date(fact["spk_date"]), params, uses)
+    return ContractSums(bands, tuple(uses))
