@@ -208,14 +208,14 @@ def test_report_contents(store, tmp_path):
         assert name in text
     assert "Rp 6.670.000" in text and "Rp 170.000" in text       # construction findings
     # tmp2t requests: E001 and E002, not E003
-    sec = text[text.index("3. Permintaan sanksi"):text.index("4. Kontrak konstruksi")]
+    sec = text[text.index("4. Permintaan sanksi"):text.index("5. Kontrak konstruksi")]
     assert "PT Sawit Khatulistiwa Lestari" in sec and "CV Karya Bangun Borneo" in sec and "UD Sumber Rejeki" not in sec
     # construction grouped by owner and funding with the PPK
-    sec = text[text.index("4. Kontrak konstruksi"):text.index("5. Upah di bawah UMK")]
+    sec = text[text.index("5. Kontrak konstruksi"):text.index("6. Upah di bawah UMK")]
     assert sec.index("Dinas PUPR Kabupaten Mempawah") < sec.index("Dinas PUPR Provinsi Kalimantan Barat")
     assert "APBD Provinsi" in sec and "Ir. H. Syarif Abdullah, M.T." in sec and "belum didaftarkan" in sec
     # wages under the UMK: counts and sums only
-    sec = text[text.index("5. Upah di bawah UMK"):]
+    sec = text[text.index("6. Upah di bawah UMK"):]
     assert "Rp 3.024.820" in sec and "Rp 924.460" in sec
     assert "Rina Marlina" not in text
 

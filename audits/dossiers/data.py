@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from patuh.audits import categories as categories_of
 from patuh.audits.categories import Categories
+from patuh.audits.coverage import Coverage, load as load_coverage
 from patuh.audits.store import schema as s
 
 
@@ -61,6 +62,7 @@ class RunData:
     contracts: dict[str, dict] = field(default_factory=dict)
     registrations: dict[str, list[dict]] = field(default_factory=dict)
     run_parameters: list[dict] = field(default_factory=list)  # runs.parameters_json: used when deriving facts
+    coverage: Coverage | None = None  # docs/coverage.md, as recorded with the run
     categories: Categories | None = None  # the categories.yaml of the run's rulebook
 
     @property
@@ -135,6 +137,7 @@ def load_run(engine: Engine, run_id: str, categories: Categories | None = None) 
             registrations.setdefault(r["contract_id"], []).append(dict(r))
         for lst in registrations.values():
             lst.sort(key=lambda x: (x["registered_on"], x["registration_no"], x["src_row"]))
+        coverage = load_coverage(conn, run_id, _json(run.get("counts_json"), {}) or {})
 
     run_parameters = _json(run.get("parameters_json"), [])
     if not isinstance(run_parameters, list):
@@ -142,7 +145,7 @@ def load_run(engine: Engine, run_id: str, categories: Categories | None = None) 
     run_parameters = [p for p in run_parameters if isinstance(p, dict)]
     return RunData(run=run, imp=imp, files=files, employers=employers, actions=actions, findings=findings, cases=cases,
                    contracts=contracts, registrations=registrations, run_parameters=run_parameters,
-                   categories=categories)
+                   coverage=coverage, categories=categories)
 
 
 def dec(value) -> Decimal:

@@ -25,7 +25,7 @@ from patuh.audits import categories as categories_of
 
 from . import fmt
 from .data import RunData, dec, finding_sort_key, load_run
-from .regions import REGENCIES, regency_name, regency_short
+from .regions import regency_name, regency_short
 
 HERE = Path(__file__).resolve().parent
 
@@ -533,58 +533,13 @@ def render_dossier_html(data: RunData, case: dict, kind: str, lang: str = "id") 
 # The provincial-government report
 
 
-def _param_value(f: dict, ids: tuple[str, ...]):
-    for p in (f.get("trace") or {}).get("parameters") or []:
-        if isinstance(p, dict) and p.get("id") in ids:
-            return p
-    return None
-
-
-def _minimum_wage_param(data: RunData, regency_code: str | None, period: str | None) -> dict | None:
-    """The UMK of the regency in force in the wage month (else the UMP) among the run's parameters."""
-    if not period:
-        return None
-    day = f"{period[:7]}-01"
-
-    def in_force(p):
-        return str(p.get("valid_from") or "") <= day and (not p.get("valid_until") or day <= str(p["valid_until"]))
-
-    for pid, key in (("umk", regency_code), ("ump", None)):
-        for p in data.run_parameters:
-            if p.get("id") == pid and (p.get("key") in (None, "") if key is None else str(p.get("key")) == str(key)) and in_force(p):
-                return p
-    return None
-
-
 def report_context(data: RunData, lang: str) -> dict:
+    from .report_coverage import coverage_context, lead_text
+    from .report_summary import dues, findings_summary
+
     findings = data.findings
     emp = data.employers
-
-    def regency_of(f):
-        return (emp.get(f.get("employer_id")) or {}).get("regency_code")
-
-    by_cat = []
-    for c in sorted({f["category"] for f in findings} | set(data.categories.ids), key=lambda c: (data.categories.rank(c), c)):
-        fs = [f for f in findings if f["category"] == c]
-        by_cat.append({"category": c, "count": len(fs), "employers": len({f.get("employer_id") for f in fs}),
-                       "amount": _sum(f.get("amount") for f in fs), "late_fee": _sum(f.get("late_fee") for f in fs),
-                       "not_added": not data.categories.adds_to_total(c)})
-    added = [f for f in findings if data.categories.adds_to_total(f["category"])]
-    totals = {"count": len(findings), "employers": len({f.get("employer_id") for f in findings}),
-              "amount": _sum(f.get("amount") for f in added), "late_fee": _sum(f.get("late_fee") for f in findings)}
-
-    codes = sorted(set(REGENCIES) | {regency_of(f) or "" for f in findings} - {""})
-    by_reg = []
-    for code in codes:
-        fs = [f for f in findings if regency_of(f) == code]
-        fa = [f for f in fs if data.categories.adds_to_total(f["category"])]
-        by_reg.append({"code": code, "count": len(fs), "employers": len({f.get("employer_id") for f in fs}),
-                       "amount": _sum(f.get("amount") for f in fa), "late_fee": _sum(f.get("late_fee") for f in fs),
-                       "pidana": len({c["employer_id"] for c in data.cases if "pidana" in c["steps"] and (emp.get(c["employer_id"]) or {}).get("regency_code") == code}),
-                       "skk": len({c["employer_id"] for c in data.cases if "skk" in c["steps"] and (emp.get(c["employer_id"]) or {}).get("regency_code") == code})})
-    unknown = [f for f in findings if not regency_of(f)]
-
-    steps_count = [{"step": st, "count": sum(1 for c in data.cases if st in c["steps"])} for st in data.categories.steps]
+    cov = coverage_context(data, lang)
 
     tmp2t = []
     for c in data.cases:
@@ -593,8 +548,7 @@ def report_context(data: RunData, lang: str) -> dict:
         e = _employer_view(emp.get(c["employer_id"]), c["employer_id"], lang)
         fs = data.findings_of(c["employer_id"])
         warn = [a for a in data.actions.get(c["employer_id"], []) if a["action"] in ("teguran-1", "teguran-2")]
-        tmp2t.append({"employer": e, "categories": c["category_list"], "steps": c["steps"],
-                      "amount": _sum(f.get("amount") for f in fs if data.categories.adds_to_total(f["category"])),
+        tmp2t.append({"employer": e, "categories": c["category_list"], "steps": c["steps"], "amount": dues(fs),
                       "late_fee": _sum(f.get("late_fee") for f in fs), "last_warning": warn[-1] if warn else None})
     tmp2t.sort(key=lambda x: (x["employer"]["regency_code"] or "", x["employer"]["name"], x["employer"]["employer_id"]))
 
@@ -620,39 +574,19 @@ def report_context(data: RunData, lang: str) -> dict:
         jakon.append({"owner": owner, "funding": funding, "rows": rows, "amount": _sum(r["finding"].get("amount") for r in rows),
                       "ppk": sorted({r["contract"].get("ppk") for r in rows if r["contract"].get("ppk")})})
 
-    umk = []
-    for f in findings:
-        if f["category"] != "UPAH-DI-BAWAH-UMK":
-            continue
-        e = emp.get(f.get("employer_id")) or {}
-        ws = (f.get("evidence") or {}).get("workers") or []
-        p = _param_value(f, ("umk", "ump")) or _minimum_wage_param(data, e.get("regency_code"), f.get("period"))
-        tr = f.get("trace") or {}
-        minimum = (tr.get("fields") or {}).get("minimum_wage") or (tr.get("evidence_fields") or {}).get("minimum_wage")
-        umk.append({"employer": e.get("name") or f.get("employer_id"), "employer_id": f.get("employer_id"), "regency_code": e.get("regency_code"),
-                    "period": f.get("period"), "workers": len({w.get("nik") for w in ws}) or None, "amount": f.get("amount"),
-                    "minimum": minimum if minimum not in (None, "") else (p.get("value") if p else None),
-                    "minimum_param": p, "finding_id": f["finding_id"]})
-    umk.sort(key=lambda r: (r["regency_code"] or "", r["employer"], r["period"] or ""))
-
     return {
         "doc_no": f"PATUH/{data.as_of.year}/{hashlib.sha256(data.run_id.encode()).hexdigest()[:8].upper()}/PEMPROV",
         "date": data.as_of,
         "employers_in_package": len(emp),
         "cases": len(data.cases),
-        "by_cat": by_cat,
-        "totals": totals,
-        "by_reg": by_reg,
-        "unknown_regency": len(unknown),
-        "steps_count": steps_count,
+        **findings_summary(data, lang),
+        "coverage": cov,
+        "lead": lead_text(cov, lang),
         "tmp2t": tmp2t,
         "tmp2t_legal": [_legal_entry(r, lang) for r in legal_texts()["steps"]["tmp2t"]],
         "jakon": jakon,
         "jakon_amount": _sum(g["amount"] for g in jakon),
         "jakon_count": len({r["contract"]["contract_id"] for g in jakon for r in g["rows"]}),
-        "umk": umk,
-        "umk_workers": sum(r["workers"] or 0 for r in umk),
-        "umk_amount": _sum(r["amount"] for r in umk),
         "prov": _provenance(data, findings, lang),
     }
 
