@@ -113,6 +113,13 @@ def region_row(region: str, year: int, sector: str, workers: int, participants: 
     return row
 
 
+def target_for(params, region: str, year: int):
+    """The UCJ target (ParamUse) of a region for a year, looked up on 1 January: the region's own
+    value in the entry in force, else the province's; None before the first target."""
+    on = dt.date(year, 1, 1)
+    return params.find("ucj_target", on, region) or params.find("ucj_target", on, PROVINCE)
+
+
 def village_row(region: str, villages: list[dict], bpu: Decimal) -> dict:
     n = len(villages)
     registered = sum(1 for v in villages if (v["officials_registered"] or 0) > 0)
@@ -218,7 +225,7 @@ def compute(sc, findings, year: int) -> Coverage:
             return len(got)
 
         def target(region: str):
-            use = sc.params.find("ucj_target", on, region) or sc.params.find("ucj_target", on, PROVINCE)
+            use = target_for(sc.params, region, year)
             return None if use is None else sc.note(use).value
 
         seen: dict[tuple[str, str], dict] = {}
