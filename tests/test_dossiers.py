@@ -157,7 +157,7 @@ def test_kejaksaan_dossier_contents(store, tmp_path):
     assert "Rp 1.451.038,35" in text                             # exact row value with sen
     # chronology of earlier actions, in date order, with their source rows
     assert text.index("2 Juni 2025") < text.index("20 Juni 2025")
-    assert "B/1200/062025" in text and "enforcement_actions.csv row 2" in text
+    assert "B/1200/062025" in text and "enforcement_actions.csv baris 2" in text
     # provenance: input files with hash, revision, parameters with status, run id
     assert "payroll.csv" in text and "rv-3f9c2a1b7d04" in text and run_id in text
     assert "late_fee_rate_jp" in text and "LN 2015/155" in text and "B/726/022025" in text
@@ -174,7 +174,7 @@ def test_law_enforcement_dossier_has_full_nik_and_sources(store, tmp_path):
     assert "Pasal 55" in text and "8 (delapan) tahun" in text
     e001 = {n for n in all_niks(engine) if n.startswith("6104")}
     assert e001 and all(n in text for n in e001)
-    assert "payroll.csv row 2" in text and "payments.csv row 3" in text
+    assert "payroll.csv baris 2" in text and "payments.csv baris 3" in text
 
 
 def test_pidana_dossier_of_unregistered_employer(store, tmp_path):
@@ -184,7 +184,7 @@ def test_pidana_dossier_of_unregistered_employer(store, tmp_path):
     assert "UD Sumber Rejeki" in text and "belum terdaftar pada BPJS Ketenagakerjaan" in text
     assert "Rp 570.000" in text  # 3 % of 19,000,000 over two months, not remitted
     assert "Belum ada tindakan penegakan yang tercatat." in text
-    assert "payroll.xlsx sheet payroll row 2" in text
+    assert "payroll.xlsx lembar payroll baris 2" in text
 
 
 def test_steps_strongest_first_and_this_dossier_marked(store, tmp_path):

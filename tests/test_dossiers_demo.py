@@ -39,8 +39,13 @@ def test_demo_layout_and_verify(demo):
     from patuh.audits.dossiers import verify
 
     html = sorted(p.relative_to(demo).as_posix() for p in demo.rglob("*.html"))
+    # the dossiers, and since the letters issue a letter per next step (tests/test_letters.py)
     assert html == ["dossiers/kejaksaan/E19/dossier.html", "dossiers/kepolisian/E17/dossier.html",
-                    "dossiers/kepolisian/E19/dossier.html", "dossiers/pemprov/laporan.html"]
+                    "dossiers/kepolisian/E19/dossier.html", "dossiers/pemprov/laporan.html",
+                    "surat/cabut-tmp2t/E07/surat.html", "surat/denda/E13/surat.html", "surat/denda/E19/surat.html",
+                    "surat/teguran-1/E14/surat.html", "surat/teguran-1/E15/surat.html", "surat/teguran-1/E16/surat.html",
+                    "surat/teguran-1/E17/surat.html", "surat/teguran-2/E20/surat.html", "surat/tmp2t/E13/surat.html",
+                    "surat/tmp2t/E19/surat.html"]
     assert verify(demo) == []
 
 

@@ -23,10 +23,13 @@ LANGS = ("id", "en")
 
 
 
-def rupiah(value) -> str:
-    """Whole Rupiah, `Rp 1.234.567` (half-up, via audits.calc.money.rupiah_text)."""
+def rupiah(value, lang: str = "id") -> str:
+    """Whole Rupiah, `Rp 1.234.567` (half-up, via audits.calc.money.rupiah_text); `Rp 1,234,567` in English."""
     d = to_decimal(value)
-    return DASH if d is None else rupiah_text(d)
+    if d is None:
+        return DASH
+    text = rupiah_text(d)
+    return text.replace(".", ",") if lang == "en" else text
 
 
 def rupiah_exact(value, lang: str = "id") -> str:
@@ -35,8 +38,8 @@ def rupiah_exact(value, lang: str = "id") -> str:
     if d is None:
         return DASH
     if d == d.to_integral_value():
-        return rupiah_text(d)
-    return f"Rp {amount(d, 'id')}"
+        return rupiah(d, lang)
+    return f"Rp {amount(d, lang)}"
 
 
 def percent(value, lang: str = "id") -> str:

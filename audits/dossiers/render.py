@@ -25,6 +25,7 @@ from patuh.audits import categories as categories_of
 
 from . import fmt
 from .data import RunData, dec, finding_sort_key, load_run
+from .documents import extend as extend_document, lawful_source_text, source_text
 from .regions import regency_name, regency_short
 
 HERE = Path(__file__).resolve().parent
@@ -93,7 +94,9 @@ def make_env(lang: str = "id") -> Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(
-        rupiah=fmt.rupiah,
+        rupiah=lambda v: fmt.rupiah(v, lang),
+        src=lambda v: source_text(v, lang),
+        lawsrc=lambda v: lawful_source_text(v, lang),
         rupiah_exact=lambda v: fmt.rupiah_exact(v, lang),
         date=lambda v: fmt.date_text(v, lang),
         period=lambda v: fmt.period_text(v, lang),
@@ -157,7 +160,6 @@ def safe_segment(text: str) -> str:
         return seg
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
     return f"{seg[:SEGMENT_MAX - 9].rstrip('. ') or '_'}-{digest}"
-
 
 
 def _legal_entry(ref: str, lang: str) -> dict:
@@ -466,7 +468,7 @@ def dossier_context(data: RunData, case: dict, kind: str, lang: str) -> dict:
     steps = [{"code": st, "this": st == kind, "basis": [cite[r] for r in legal_texts()["steps"].get(st, [])]} for st in case["steps"]]
 
     number = case_number(data.run_id, eid, data.as_of.year)
-    return {
+    ctx = {
         "kind": kind,
         "doc_no": f"{number}/{KIND_SUFFIX[kind]}",
         "case_no": number,
@@ -493,6 +495,7 @@ def dossier_context(data: RunData, case: dict, kind: str, lang: str) -> dict:
         "legal": legal,
         "prov": _provenance(data, findings, lang, case),
     }
+    return extend_document(ctx, data, case, kind, lang)  # form, responsible person, law as enacted, police items
 
 
 def _run_parameters(data: RunData, regency_code: str | None) -> list[dict]:

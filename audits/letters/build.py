@@ -104,14 +104,10 @@ def _last_action(actions: list[dict], kind: str, as_of: dt.date) -> dict | None:
     return got[-1] if got else None
 
 
-def plan(data: RunData, office: OfficeConfig, letter_date: dt.date, rules: str | Path | None = None,
-         dossier_kinds=("skk", "pidana")) -> tuple[list[Letter], dict[tuple[str, str], str]]:
-    """The letters of a run, and the number of every document (letters and dossiers) by
-    (employer_id, kind)."""
-    if letter_date < data.as_of:
-        raise LetterError(f"the letter date {letter_date.isoformat()} is before the audit's as_of "
-                          f"{data.as_of.isoformat()}: a letter cannot rest on facts of a later day")
-    params = ParameterStore.load(parameters_dir(rules))
+def numbering(data: RunData, office: OfficeConfig, letter_date: dt.date,
+              dossier_kinds=("skk", "pidana")) -> tuple[list[tuple[str, str]], dict[tuple[str, str], str], dict[str, Office]]:
+    """Every document of the run that takes a number, in numbering order, its number by
+    (employer_id, kind), and the office of each employer."""
     wanted: list[tuple[str, str]] = []
     for case in data.cases:
         for st in case["steps"]:
@@ -131,7 +127,18 @@ def plan(data: RunData, office: OfficeConfig, letter_date: dt.date, rules: str |
         offices[eid] = o
         seq[o.code] += 1
         numbers[(eid, kind)] = office.number(o, kind, seq[o.code], letter_date)
+    return wanted, numbers, offices
 
+
+def plan(data: RunData, office: OfficeConfig, letter_date: dt.date, rules: str | Path | None = None,
+         dossier_kinds=("skk", "pidana")) -> tuple[list[Letter], dict[tuple[str, str], str]]:
+    """The letters of a run (the fine computed here, once), and the number of every document
+    (letters and dossiers) by (employer_id, kind)."""
+    if letter_date < data.as_of:
+        raise LetterError(f"the letter date {letter_date.isoformat()} is before the audit's as_of "
+                          f"{data.as_of.isoformat()}: a letter cannot rest on facts of a later day")
+    params = ParameterStore.load(parameters_dir(rules))
+    wanted, numbers, offices = numbering(data, office, letter_date, dossier_kinds)
     letters = []
     for kind, eid in wanted:
         if kind not in LETTER_STEPS and kind != REVOKE:

@@ -21,6 +21,7 @@ class DocumentSetting:
     office: OfficeConfig | None
     letter_date: dt.date | None  # None: the run's as_of
     rules: str | None = None
+    run_id: str | None = None  # the run whose documents it is for (set once the audit has run)
 
 
 _SETTING: contextvars.ContextVar[DocumentSetting | None] = contextvars.ContextVar("patuh_document_setting", default=None)
@@ -60,6 +61,11 @@ def write_run_letters(engine, result, out_dir: Path, setting: DocumentSetting | 
     from .build import LetterError
     from .render import write_letters
 
+    if setting is not None:
+        from dataclasses import replace
+
+        setting = replace(setting, run_id=result.run_id)
+        use(setting)  # the dossiers of this run (and only of this run) take the form and numbers
     if setting is None or setting.office is None:
         echo("warning: no office configuration (--office FILE, or office: in package.yaml): letters not written")
         return []
