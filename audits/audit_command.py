@@ -153,13 +153,9 @@ def _dossiers(engine, result, out_dir: Path, lang: str, pdf: bool, all_cases: bo
         from patuh.audits.dossiers import render_all, write_manifest
     except ImportError:
         return []
-    tty = sys.stderr.isatty()
+    from patuh.audits.progress import progress_for
 
-    def progress(done: int, total: int, rel: str) -> None:
-        if tty:  # one line that updates itself
-            click.echo(f"\r  … {done}/{total} {rel[:60]:<60}", err=True, nl=done == total)
-        else:
-            click.echo(f"  … {done}/{total} {rel}", err=True)
+    progress = progress_for("dosir / dossiers")  # a bar with ETA on a terminal, plain lines otherwise
 
     paths = render_all(engine, result.run_id, out_dir, lang=lang, pdf=pdf, all_cases=all_cases,
                        progress=progress, lifecycle=True, draft=draft, categories=result.categories)
