@@ -14,6 +14,7 @@ from patuh.audits.store.db import ensure_schema, get_engine, resolve_url
 
 from .calc.money import rupiah_text
 from .cli_types import DATE, PERIOD
+from .text import number
 from .terminal import clean
 
 DB_HELP = "Database URL (default: PATUH_DB or sqlite:///patuh.db)."
@@ -199,8 +200,8 @@ def _summary(result) -> None:
             total_a += a
         fee = rupiah_text(f) if cat in cats.with_late_fee else "–"
         mark = " " if cats.adds_to_total(cat) else "*"
-        click.echo(f"{cat:<30} {v['findings']:>7} {rupiah_text(a):>21}{mark} {fee:>20}")
-    click.echo(f"{'TOTAL':<30} {total_n:>7} {rupiah_text(total_a):>21}  {rupiah_text(total_f):>20}")
+        click.echo(f"{cat:<30} {number(v['findings']):>7} {rupiah_text(a):>21}{mark} {fee:>20}")
+    click.echo(f"{'TOTAL':<30} {number(total_n):>7} {rupiah_text(total_a):>21}  {rupiah_text(total_f):>20}")
     if any(not cats.adds_to_total(cat) for cat in rows):
         click.echo("* bagian dari pokok temuan lain, tidak dijumlahkan lagi / "
                    "part of another finding's principal, not added again")
@@ -209,9 +210,9 @@ def _summary(result) -> None:
         for st in c.next_steps:
             steps[st] = steps.get(st, 0) + 1
     if result.counts.get("set_aside"):
-        click.echo(f"dikesampingkan / set aside (review tolak): {result.counts['set_aside']} temuan / findings")
-    click.echo(f"kasus / cases: {len(result.cases)} — " +
-               ", ".join(f"{k} {steps[k]}" for k in sorted(steps, key=cats.step_rank)))
+        click.echo(f"dikesampingkan / set aside (review tolak): {number(result.counts['set_aside'])} temuan / findings")
+    click.echo(f"kasus / cases: {number(len(result.cases))} — " +
+               ", ".join(f"{k} {number(steps[k])}" for k in sorted(steps, key=cats.step_rank)))
 
 
 # The reading commands (findings, explain, cases) are in read_commands; cli.py imports them here.
