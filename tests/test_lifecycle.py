@@ -111,10 +111,10 @@ def test_the_story_between_two_audits(db_url, tmp_path):
     assert "perubahan / changes" in res.output
     assert ", ".join(f"{k} {v}" for k, v in counts.items()) in res.output
     # the same changes from the store, for two recorded runs
-    runs = json.loads(invoke("runs", "--db", db, "--json").output)["runs"]
+    runs = json.loads(invoke("runs", "--db", db, "--json").stdout)["runs"]
     assert [r["seq"] for r in runs] == [1, 2]
     run1, run2 = runs[0]["run_id"], runs[1]["run_id"]
-    cj = json.loads(invoke("compare", run1, run2, "--db", db, "--json").output)
+    cj = json.loads(invoke("compare", run1, run2, "--db", db, "--json").stdout)
     assert cj["changes"] == changes and cj["counts"] == counts
     # findings/cases default to the latest RECORDED run and say which
     out = invoke("findings", "--db", db, "--category", "telat-bayar").output
@@ -134,7 +134,7 @@ def test_the_story_between_two_audits(db_url, tmp_path):
     assert "baru" not in wide.values()
     cases4 = {c["employer_id"]: c for c in rows(tmp_path / "o4" / "cases.csv")}
     assert cases4["E14"]["next_steps"] == "teguran-1" and cases4["E15"]["next_steps"] == "teguran-1"
-    run4 = json.loads(invoke("runs", "--db", db, "--json").output)["runs"][-1]["run_id"]
+    run4 = json.loads(invoke("runs", "--db", db, "--json").stdout)["runs"][-1]["run_id"]
 
     # 5. actions taken: a first warning 11 working days ago, another 3 days ago
     old = next(AS_OF_2 - dt.timedelta(days=n) for n in range(1, 30)
@@ -143,7 +143,7 @@ def test_the_story_between_two_audits(db_url, tmp_path):
     invoke("action", "add", "E14", "teguran-1", "--issued-on", old, "--reference", "0901/T1/2025", "--by", "Inspektur A",
            "--db", db)
     invoke("action", "add", "E15", "teguran-1", "--issued-on", recent, "--by", "Inspektur A", "--db", db)
-    listed = json.loads(invoke("action", "list", "--db", db, "--json").output)["actions"]
+    listed = json.loads(invoke("action", "list", "--db", db, "--json").stdout)["actions"]
     assert [(a["employer_id"], a["step"], a["recorded_by"]) for a in listed] == [
         ("E14", "teguran-1", "Inspektur A"), ("E15", "teguran-1", "Inspektur A")]
     audit(pkg2, tmp_path / "o5", db)
@@ -151,9 +151,9 @@ def test_the_story_between_two_audits(db_url, tmp_path):
     assert cases5["E14"]["next_steps"] == "teguran-2"  # its 10 working days are over
     assert cases5["E15"]["next_steps"] == "tunggu"
     assert cases5["E15"]["wait_until"] == add_working_days(recent, 10).isoformat()
-    run5 = json.loads(invoke("runs", "--db", db, "--json").output)["runs"][-1]["run_id"]
+    run5 = json.loads(invoke("runs", "--db", db, "--json").stdout)["runs"][-1]["run_id"]
     assert run5 != run4  # recorded actions change the outcome: a new run, the earlier one kept
-    assert run4 in {r["run_id"] for r in json.loads(invoke("runs", "--db", db, "--json").output)["runs"]}
+    assert run4 in {r["run_id"] for r in json.loads(invoke("runs", "--db", db, "--json").stdout)["runs"]}
 
     # 6. a reviewer rejects a finding: it stays listed, but leaves the case total
     f5 = rows(tmp_path / "o5" / "findings.csv")
@@ -170,7 +170,7 @@ def test_the_story_between_two_audits(db_url, tmp_path):
     assert all(r["review"] == "" for fid, r in f6.items() if fid != target["finding_id"])
 
     # 7. the audit log holds, and breaks where it is edited
-    log = json.loads(invoke("log", "--db", db, "--json", "--verify").output)
+    log = json.loads(invoke("log", "--db", db, "--json", "--verify").stdout)
     kinds = [e["kind"] for e in log["events"]]
     assert log["verified"] is True
     assert kinds.count("load") == 2 and kinds.count("audit") == 6 and kinds.count("action") == 2
@@ -208,7 +208,7 @@ def test_unknown_filters_actions_and_reviews_are_refused(db_url, tmp_path):
     assert "future" in res.output
     res = invoke("review", "F-0000000000", "--decision", "setuju", "--by", "X", "--db", db_url, code=1)
     assert "not in any recorded run" in res.output
-    assert json.loads(invoke("action", "list", "--db", db_url, "--json").output)["actions"] == []
+    assert json.loads(invoke("action", "list", "--db", db_url, "--json").stdout)["actions"] == []
 
 
 def test_a_decision_on_other_amounts_needs_review_again(db_url, tmp_path):
@@ -248,7 +248,7 @@ def test_warnings_an_inspector_needs(db_url, tmp_path):
     assert "Peringatan yang direkam dengan run ini" in report and "before the due date of the last" in report
     res = audit(DEMO, tmp_path / "o2", db_url, "--from", "2024-01", "--to", "2024-03")
     assert "no payroll in 2024-01..2024-03" in res.output
-    run = json.loads(invoke("runs", "--db", db_url, "--json").output)["runs"][-1]
+    run = json.loads(invoke("runs", "--db", db_url, "--json").stdout)["runs"][-1]
     assert any("no payroll" in w for w in run["counts"]["warnings"])
 
 
@@ -307,3 +307,20 @@ def test_law_enforcement_dossiers_wait_for_review(db_url, tmp_path):
     assert "DRAF — BELUM DITINJAU" in draft and "@top-center" in draft  # on every printed page
     assert "DRAF — BELUM DITINJAU" not in (tmp_path / "o3" / "dossiers" / "kepolisian" / "E17" /
                                            "dossier.html").read_text(encoding="utf-8")
+
+
+def test_load_and_verify_speak_json(db_url, tmp_path):
+    first = json.loads(invoke("load", DEMO, "--db", db_url, "--json", "--by", "Operator").stdout)
+    assert first["loaded"] and not first["already_loaded"] and first["rows"]["payroll"] > 0
+    again = json.loads(invoke("load", DEMO, "--db", db_url, "--json").stdout)
+    assert again["already_loaded"] and again["import_id"] == first["import_id"]
+    events = json.loads(invoke("log", "--db", db_url, "--json").stdout)["events"]
+    assert [(e["kind"], e["actor"]) for e in events] == [("load", "Operator")]  # a package loaded once, logged once
+    out = tmp_path / "o"
+    summary = json.loads(invoke("audit", DEMO, "--out", out, "--db", db_url, "--no-pdf", "--json").stdout)
+    assert summary["run"]["run_id"] and summary["changes"] is None and summary["database"]
+    ok = json.loads(invoke("verify", out, "--json").stdout)
+    assert ok["ok"] is True and ok["problems"] == []
+    (out / "findings.csv").write_text("tampered\n", encoding="utf-8")
+    bad = json.loads(invoke("verify", out, "--json", code=1).stdout)
+    assert bad["ok"] is False and any("findings.csv" in p for p in bad["problems"])

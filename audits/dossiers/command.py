@@ -1,6 +1,7 @@
 """`patuh verify DIR [--package PKG]`: check an audit's output folder against its manifest.json."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -18,8 +19,15 @@ from .manifest import verify as verify_dir
 @click.argument("directory", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--package", "package", default=None, type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="The data package folder: check its files against the input hashes in the manifest.")
-def verify(directory: Path, package: Path | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="The result as JSON on stdout (exit 1 when it fails).")
+def verify(directory: Path, package: Path | None, as_json: bool = False) -> None:
     problems = verify_dir(directory, package=package)
+    if as_json:
+        click.echo(json.dumps({"directory": str(directory), "package": str(package) if package else None,
+                               "ok": not problems, "problems": problems}, ensure_ascii=False, indent=2))
+        if problems:
+            raise SystemExit(1)
+        return
     if problems:
         for p in problems:
             echo(p)
