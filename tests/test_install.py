@@ -73,3 +73,15 @@ def _pip_knows_python() -> bool:
 
 def _unzip(wheel: Path, site: Path) -> None:
     zipfile.ZipFile(wheel).extractall(site)
+
+
+def test_every_python_package_of_the_repository_is_in_the_wheel_list():
+    """pyproject.toml lists the packages by hand (setuptools cannot prefix found packages with
+    patuh.): a new folder with an __init__.py must be added there, or the wheel lacks it."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    on_disk = {"patuh." + ".".join(p.parent.relative_to(ROOT).parts)
+               for top in ("engine", "audits") for p in (ROOT / top).rglob("__init__.py")}
+    missing = sorted(on_disk - listed)
+    assert not missing, f"add to [tool.setuptools] packages in pyproject.toml: {missing}"
