@@ -324,3 +324,30 @@ def test_loaded_values_equal_the_source(engine, tmp_path):
         amounts = sorted(conn.execute(select(s.payments.c.amount)).scalars())
         periods = sorted(conn.execute(select(s.payroll.c.period)).scalars())
     assert amounts[-1] == Decimal("9999999999999.99") and periods[0] == "2000-01"
+
+
+@pytest.mark.parametrize("args, shown", [(["--to", "9999-12"], "'9999-12' is outside the years 2000–2100"),
+                                         (["--from", "0000-01"], "'0000-01' is outside the years 2000–2100"),
+                                         (["--from", "٢٠٢٥-01"], "is not a month YYYY-MM"),
+                                         (["--as-of", "9999-12-31"], "'9999-12-31' is outside the years 2000–2100")])
+def test_cli_months_and_dates_are_limited_to_2000_2100(db_url, tmp_path, args, shown):
+    from patuh.cli import main
+
+    res = CliRunner().invoke(main, ["audit", str(MINI), "--out", str(tmp_path / "out"), "--db", db_url,
+                                    "--no-pdf", *args])
+    assert res.exit_code == 2 and shown in res.output, res.output
+
+
+def test_the_largest_amounts_audit_on_both_databases(db_url, tmp_path):
+    """At the bounds, wage × 99 and the sums of the facts stay inside BIGINT (PostgreSQL stopped on a
+    16-digit wage that the import had let through)."""
+    from patuh.cli import main
+
+    pkg = mini(tmp_path)
+    p = pkg / "payroll.csv"
+    lines = p.read_text(encoding="utf-8").splitlines()
+    out = [lines[0]] + [",".join(ln.split(",")[:5] + ["9999999999999.99", "0"]) for ln in lines[1:]]
+    p.write_text("\n".join(out) + "\n", encoding="utf-8")
+    res = CliRunner().invoke(main, ["audit", str(pkg), "--out", str(tmp_path / "out"), "--db", db_url, "--no-pdf"])
+    assert res.exit_code == 0, res.output
+    assert "Traceback" not in res.output and "out of range" not in res.output
