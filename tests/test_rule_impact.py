@@ -159,8 +159,14 @@ def test_sensitivity_reruns_a_run_under_each_alternative(tmp_path):
     rules = _rules(tmp_path)
     _set_value(rules, "iuran.yaml", "id: pds_upah_tolerance", "status: D", "status: D\n      alternatives: [0.95, 1]")
     db = f"sqlite:///{tmp_path}/s.db"
-    r = _run("audit", DEMO, "--out", tmp_path / "out", "--no-pdf", "--db", db, "--rules", rules)
+    r = _run("audit", DEMO, "--out", tmp_path / "out", "--no-pdf", "--all-dossiers", "--draft", "--db", db, "--rules", rules)
     assert r.exit_code == 0, r.output
+    # the dossier names, next to the figure, the derived value it rests on: E16's PWBD estimate uses the
+    # assumed risk group (its group is unknown); E17's PWBD has its own group and no such note
+    e16 = (tmp_path / "out" / "dossiers" / "kasus" / "E16" / "dossier.html").read_text(encoding="utf-8")
+    assert "bergantung pada nilai yang belum pasti: pwbd_estimate_risk_group = 5 (D)" in e16
+    e17 = next((tmp_path / "out" / "dossiers").glob("*/E17/dossier.html")).read_text(encoding="utf-8")
+    assert "bergantung pada nilai yang belum pasti" not in e17
     r = _run("rules", "sensitivity", "--db", db, "--rules", rules, "--json")
     assert r.exit_code == 0, r.output
     report = json.loads(r.output)

@@ -213,6 +213,21 @@ def _parameters(findings: list[dict], lang: str) -> list[dict]:
     return out
 
 
+def _rests_on(f: dict, lang: str) -> str:
+    """The unconfirmed or derived parameter values a finding's figure rests on, said next to it
+    (`patuh rules sensitivity` shows what the figure would be under their alternatives)."""
+    ids = []
+    for p in (f.get("trace") or {}).get("parameters") or []:
+        if isinstance(p, dict) and p.get("status") in ("UNCONFIRMED", "D"):
+            ref = f"{p.get('id')} = {p.get('value')} ({p.get('status')})"
+            if ref not in ids:
+                ids.append(ref)
+    if not ids:
+        return ""
+    head = "Angka ini bergantung pada nilai yang belum pasti" if lang == "id" else "This figure rests on an unconfirmed value"
+    return f"{head}: {'; '.join(ids)}"
+
+
 def _rules(findings: list[dict]) -> list[dict]:
     rules = {}
     for f in findings:
@@ -385,7 +400,8 @@ def dossier_context(data: RunData, case: dict, kind: str, lang: str) -> dict:
     for i, f in enumerate(findings, 1):
         message = ((f.get("trace") or {}).get("message_en") or f.get("message")) if lang == "en" else f.get("message")
         frows.append(dict(f, message=message, no=i, focus=f["category"] in focus, sheet=sheet_of.get(f["finding_id"]),
-                          subject=f.get("contract_id") or f.get("period") or f.get("subject_id")))
+                          subject=f.get("contract_id") or f.get("period") or f.get("subject_id"),
+                          rests_on=_rests_on(f, lang)))
 
     by_cat = defaultdict(lambda: {"count": 0, "amount": Decimal(0), "late_fee": Decimal(0), "periods": set()})
     for f in findings:
