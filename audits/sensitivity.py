@@ -106,9 +106,18 @@ def _money(rows, rules_dir: Path | None = None) -> Decimal:
 
 def sensitivity(engine, run_id: str | None = None, rules_dir: Path | None = None) -> dict:
     rules_dir = Path(default_rules_dir(rules_dir))
+    from .store import schema as s
+
     with engine.connect() as conn:
         run = pick_run(conn, run_id)
+        traces = conn.execute(select(s.findings.c.trace_json).where(s.findings.c.run_id == run["run_id"])).scalars().all()
+    # used by the run: what the facts looked up (the run's record) and what each finding's
+    # calculators looked up (its trace)
     used = {(u["id"], u["valid_from"]) for u in json.loads(run.get("parameters_json") or "[]")}
+    for raw in traces:
+        for u in (json.loads(raw or "{}").get("parameters") or []):
+            if isinstance(u, dict) and u.get("id") and u.get("valid_from"):
+                used.add((u["id"], str(u["valid_from"])))
     params = ParameterStore.load(rules_dir / "parameters")
     lo = period_start(run["period_from"])
     hi = max(period_end(run["period_to"]), run["as_of"])
