@@ -36,6 +36,13 @@ def main() -> None:
     pass
 
 
+def _calculators():
+    """The domain's calculators, loaded when `rules test` runs examples, not at every start."""
+    from patuh.audits.calculators import CALCULATORS
+
+    return CALCULATORS
+
+
 def _register() -> None:
     """Attach every command; each module owns its commands. A missing module is a broken install
     and must fail loudly, never shrink `patuh --help` silently."""
@@ -53,10 +60,12 @@ def _register() -> None:
     from patuh.audits.rulebook import RULES_DIR
     from patuh.audits.rules_commands import impact_cmd, sensitivity_cmd
     from patuh.engine import cli as engine_cli
+    from patuh.engine.examples import register_calculators
 
     engine_cli.configure(RULES_DIR)
     engine_cli.register_lint(reference_problems)
     engine_cli.register_lint(categories.lint)
+    register_calculators(_calculators)
     for command in (impact_cmd, sensitivity_cmd):  # rulebook commands that run audits live in audits/
         engine_cli.rules.add_command(command)
     for command in (load, ocds, generate, audit, runs, findings, explain, cases, compare, action, review, log, verify,

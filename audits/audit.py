@@ -102,7 +102,7 @@ def _finding(hit) -> Finding:
         period=fact.get("period") if subject_type == "employer_month" else None,
         contract_id=fact.get("contract_id"),
         amount=hit.amount if hit.amount is not None else Decimal(0),
-        late_fee=hit.late_fee,
+        late_fee=hit.amounts.get("late_fee"),  # a named amount of rules/rulebook.yaml
         severity=rule.severity,
         legal_basis=_legal_basis(rule),
         message=hit.message["id"],

@@ -35,7 +35,9 @@ def problems(rules_dir: Path | str | None = None) -> list[str]:
         return out  # lint has said why
     params, perr = load_params(rs)
     try:
-        results = ExampleRunner(rs, params, load_calculators(), perr).run_all()
+        from patuh.audits.calculators import CALCULATORS
+
+        results = ExampleRunner(rs, params, load_calculators(CALCULATORS), perr).run_all()
     except CompileError as exc:
         return out + [f"rules test: {exc}"]
     for r in results:

@@ -101,9 +101,14 @@ def list_cmd(rules_dir: Path | None, as_json: bool) -> None:
         return
     for r in rs:
         basis = "; ".join(f"{lb.instrument} {lb.article or ''}".strip() for lb in r.legal_basis) or "-"
-        click.echo(f"{r.id:<16} {r.severity:<8} {r.title.id}  [{basis}]  "
+        click.echo(f"{r.id:<16} {r.severity:<8} {r.title.get(_languages(rs, r)[0], '')}  [{basis}]  "
                    f"examples +{r.examples_firing()}/-{r.examples_silent()}")
     click.echo(f"{len(rs)} rules, revision {rs.short_revision}")
+
+
+def _languages(rs: Ruleset, rule) -> list[str]:
+    """The rulebook's languages (rulebook.yaml), else those the rule's title is written in."""
+    return list(rs.declaration.languages) or rule.title.languages or [""]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,7 +168,8 @@ def show_cmd(rule_id: str, rules_dir: Path | None) -> None:
         raise click.ClickException(f"no rule {rule_id!r}")
     r = rs.get(rule_id)
     click.echo(f"{r.id}  ({r.category}, {r.severity}, subject: {r.subject})  {r.path}")
-    click.echo(f"  ID: {r.title.id}\n  EN: {r.title.en}")
+    langs = _languages(rs, r)
+    click.echo("\n".join(f"  {lang.upper()}: {r.title.get(lang)}" for lang in langs))
     click.echo("\nDasar hukum / legal basis:")
     law = _law(rules_dir or default_rules_dir())
     for lb in r.legal_basis:
@@ -179,14 +185,13 @@ def show_cmd(rule_id: str, rules_dir: Path | None) -> None:
         click.echo(f"\n{label}:")
         for line in condition_in_words(r.when, lang, 1):
             click.echo(line)
-    if r.amount or r.late_fee:
-        click.echo(f"\nJumlah / amount: {r.amount.calculator if r.amount else '-'}; "
-                   f"denda / late fee: {r.late_fee.calculator if r.late_fee else '-'}")
-    click.echo(f"\nPesan / message:\n  ID: {r.message.id}\n  EN: {r.message.en}")
+    if r.calculators():
+        click.echo("\nJumlah / amounts: " + "; ".join(f"{name}: {ref.calculator}" for name, ref in r.calculators().items()))
+    click.echo("\nPesan / message:\n" + "\n".join(f"  {lang.upper()}: {r.message.get(lang)}" for lang in langs))
     click.echo("\nContoh / examples:")
     for ex in r.examples:
         expect = "FIRES" if ex.fires else "silent"
-        extra = "".join(f", {k}={getattr(ex, k)}" for k in ("amount", "late_fee") if getattr(ex, k) is not None)
+        extra = "".join(f", {k}={v}" for k, v in {"amount": ex.amount, **ex.expected}.items() if v is not None)
         click.echo(f"  [{expect}{extra}] {ex.name}")
         click.echo(f"      {json.dumps(jsonable(ex.fact), ensure_ascii=False)}")
 

@@ -26,7 +26,7 @@ import string
 import itertools
 import threading
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, Callable, Iterable, Mapping
 
 from durable.engine import Host, MessageNotHandledException, MessageObservedException
@@ -64,22 +64,23 @@ class FactError(EvaluationError):
     pass
 
 
-def round_rupiah(value: Any) -> Decimal:
-    return Decimal(value).quantize(Decimal(1), rounding=ROUND_HALF_UP)
-
-
 @dataclass
 class Hit:
     rule: Rule
     fact: Mapping  # the original fact, as given
     amount: Decimal | None
-    late_fee: Decimal | None
-    message: dict[str, str]  # {"id": …, "en": …}, formatted over the fact fields and amount
+    amounts: dict[str, Decimal | None]  # the rule's named amounts (rulebook.yaml `amounts`), e.g. late_fee
+    message: dict[str, str]  # {language: text}, formatted over the fact fields and the amounts
     trace: Trace
 
     @property
     def rule_id(self) -> str:
         return self.rule.id
+
+    def __getattr__(self, name: str) -> Any:  # hit.late_fee: a named amount the rulebook declares
+        if name != "amounts" and name in self.rule.__pydantic_private__.get("_declared", ()):
+            return self.amounts.get(name)
+        raise AttributeError(name)
 
 
 class _Host(Host):
@@ -361,12 +362,13 @@ class Evaluator:
         for slot in self.compiled.rule_slots[rule.id]:
             if slot.name in uses:
                 trace.add_parameter(uses[slot.name])
-        amount = self._calculate(rule, "amount", fact, trace)
-        late_fee = self._calculate(rule, "late_fee", fact, trace)
-        extra = {"amount": amount, "late_fee": late_fee}
+        declaration = self.ruleset.declaration
+        extra = {name: None for name in ("amount", *declaration.amounts)}
+        for name, ref in rule.calculators().items():
+            extra[name] = self._calculate(rule, name, ref, fact, trace)
         message = {}
-        for lang in ("id", "en"):
-            template = getattr(rule.message, lang)
+        for lang in declaration.languages or rule.message.languages:
+            template = rule.message.get(lang) or ""
             values = _FormatValues({})
             for name in _placeholders(template):  # only what the template uses: a fact has dozens of fields
                 if name in extra or name in fact:
@@ -376,12 +378,10 @@ class Evaluator:
                 message[lang] = template.format_map(values)
             except (ValueError, TypeError, IndexError, AttributeError):  # `rules test` reports these
                 message[lang] = template
-        return Hit(rule, fact, amount, late_fee, message, trace)
+        amount = extra.pop("amount")
+        return Hit(rule, fact, amount, extra, message, trace)
 
-    def _calculate(self, rule: Rule, what: str, fact: Mapping, trace: Trace) -> Decimal | None:
-        ref = getattr(rule, what)
-        if ref is None:
-            return None
+    def _calculate(self, rule: Rule, what: str, ref, fact: Mapping, trace: Trace) -> Decimal | None:
         fn = self.calculators.get(ref.calculator)
         if fn is None:
             raise EvaluationError(
@@ -397,7 +397,7 @@ class Evaluator:
             trace.add_parameter(use)
         if value is None:
             return None
-        return round_rupiah(value)
+        return self.ruleset.declaration.round(value)  # once per hit, as the rulebook declares
 
 
 @functools.lru_cache(maxsize=None)
@@ -421,12 +421,12 @@ class _FormatValues(dict):
         return "{" + key + "}"
 
 
-def missing_placeholders(rule: Rule, fact: Mapping, amount: Any = None, late_fee: Any = None) -> list[str]:
-    """Placeholders of the rule's messages that the fact does not provide (for `rules test`)."""
-    values = _FormatValues(fact, amount=amount, late_fee=late_fee)
-    for lang in ("id", "en"):
+def missing_placeholders(rule: Rule, fact: Mapping, amounts: Mapping[str, Any] | None = None) -> list[str]:
+    """Placeholders of the rule's messages that neither the fact nor the amounts provide (`rules test`)."""
+    values = _FormatValues(fact, **(amounts or {}))
+    for lang in rule.message.languages:
         try:
-            getattr(rule.message, lang).format_map(values)
+            rule.message.get(lang).format_map(values)
         except (ValueError, KeyError, IndexError, AttributeError, TypeError) as exc:
             values.missing.append(f"({lang}: {exc})")
     return sorted(set(values.missing))

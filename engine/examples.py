@@ -1,8 +1,6 @@
 """Running the examples of rule files through the real engine (for `rules test` and pytest)."""
 from __future__ import annotations
 
-import importlib
-import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -11,26 +9,34 @@ from typing import Any, Mapping
 from patuh.engine.evaluator import EvaluationError, Evaluator, missing_placeholders
 from patuh.engine.ruleset import Example, Rule, Ruleset
 
-DEFAULT_CALCULATORS = "patuh.audits.calculators"
-
-
 @dataclass
 class Calculators:
     table: dict
-    error: str | None = None  # why the table could not be loaded
+    error: str | None = None  # why there is no table
 
 
-def load_calculators(module_name: str | None = None) -> Calculators:
-    """The domain's calculators table: module from $PATUH_CALCULATORS (default audits.calculators),
-    its CALCULATORS dict."""
-    name = module_name or os.environ.get("PATUH_CALCULATORS") or DEFAULT_CALCULATORS
+_REGISTERED: list = []  # what the domain registered with `register_calculators`
+
+
+def register_calculators(source) -> None:
+    """The domain hands the engine its calculators table once (`patuh.cli` does): a mapping of
+    name -> fn(fact, params, trace), or a function returning one."""
+    _REGISTERED[:] = [source]
+
+
+def load_calculators(source=None) -> Calculators:
+    """The calculators table given, else the one the domain registered: a mapping, or a function
+    that returns one (called here, so that the domain's modules load only when examples run)."""
+    if source is None and _REGISTERED:
+        source = _REGISTERED[0]
+    if source is None:
+        return Calculators({}, "no calculators table was given to the engine")
     try:
-        module = importlib.import_module(name)
-    except ImportError as exc:
-        return Calculators({}, f"calculators module {name!r} cannot be imported ({exc})")
-    table = getattr(module, "CALCULATORS", None)
+        table = source() if callable(source) else source
+    except Exception as exc:  # noqa: BLE001 - the domain's import failed: say so, do not crash
+        return Calculators({}, f"the calculators table cannot be loaded ({type(exc).__name__}: {exc})")
     if not isinstance(table, Mapping):
-        return Calculators({}, f"module {name!r} has no CALCULATORS dict")
+        return Calculators({}, "the calculators table is not a mapping of name -> function")
     return Calculators(dict(table))
 
 
@@ -93,8 +99,8 @@ class ExampleRunner:
         ev = self._evaluators.get(rule.id)
         if ev is None:
             table = dict(self.calculators.table)
-            for ref in (rule.amount, rule.late_fee):
-                if ref is not None and ref.calculator not in table:
+            for ref in rule.calculators().values():
+                if ref.calculator not in table:
                     table[ref.calculator] = lambda fact, params, trace: None  # reported if an amount is asserted
             ev = Evaluator(self.ruleset.subset([rule.id]), self.params, table)
             self._evaluators[rule.id] = ev
@@ -120,12 +126,13 @@ class ExampleRunner:
             return result
         if hit is None:
             return result
-        for what in ("amount", "late_fee"):
-            want = getattr(example, what)
+        wanted = {"amount": example.amount, **example.expected}
+        refs = rule.calculators()
+        for what, want in wanted.items():
             if want is None:
                 continue
-            ref = getattr(rule, what)
-            got = getattr(hit, what)
+            ref = refs.get(what)
+            got = hit.amount if what == "amount" else hit.amounts.get(what)
             if ref is None:
                 result.problems.append(f"{what}: example expects {want} but the rule has no {what} calculator")
             elif ref.calculator not in self.calculators.table:
@@ -135,7 +142,7 @@ class ExampleRunner:
                 )
             elif got is None or Decimal(got) != Decimal(want):
                 result.problems.append(f"{what}: expected {want}, got {got}")
-        missing = missing_placeholders(rule, fact, hit.amount, hit.late_fee)
+        missing = missing_placeholders(rule, fact, {"amount": hit.amount, **hit.amounts})
         if missing:
             result.warnings.append(f"message placeholders not in the example fact: {', '.join(missing)}")
         return result

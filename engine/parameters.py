@@ -17,8 +17,8 @@ import yaml
 
 from patuh.engine.trace import jsonable
 
-STATUSES = ("P", "S2", "S1", "D", "UNCONFIRMED")
-UNITS = ("fraction", "rupiah", "days", "months", "bands", "list", "date-rule", "count", "text")
+from patuh.engine import declaration as declaration_of
+from patuh.engine.declaration import Declaration
 
 
 class ParameterError(Exception):
@@ -159,14 +159,21 @@ class ParameterStore:
 
     # -- loading -----------------------------------------------------------------------------
     @classmethod
-    def load(cls, directory: Path | str) -> "ParameterStore":
+    def load(cls, directory: Path | str, declaration: Declaration | None = None) -> "ParameterStore":
+        """The parameters of `directory` (a rulebook's parameters/), with the units and statuses
+        its rulebook declares (`declaration`, default: the rulebook.yaml beside the folder)."""
         directory = Path(directory)
         files = sorted(directory.glob("*.yaml"))
         if not files:
             raise ParameterError(f"{directory}: no parameter files (*.yaml)")
+        if declaration is None:
+            try:
+                declaration = declaration_of.load(directory.parent)
+            except declaration_of.DeclarationError as exc:
+                raise ParameterError(str(exc)) from None
         params: list[Parameter] = []
         for path in files:
-            params.extend(parse_parameter_file(path.read_text(encoding="utf-8"), str(path)))
+            params.extend(parse_parameter_file(path.read_text(encoding="utf-8"), str(path), declaration))
         return cls(params)
 
     # -- lookups -----------------------------------------------------------------------------
@@ -283,7 +290,9 @@ def _keyed(table: dict, key: Any) -> Any:
     return _MISSING
 
 
-def parse_parameter_file(text: str, file: str) -> list[Parameter]:
+def parse_parameter_file(text: str, file: str, declaration: Declaration | None = None) -> list[Parameter]:
+    declaration = declaration or Declaration()
+    units, statuses = declaration.units, declaration.statuses
     try:
         data = load_yaml(text)
     except yaml.YAMLError as exc:
@@ -302,8 +311,8 @@ def parse_parameter_file(text: str, file: str) -> list[Parameter]:
         if unknown:
             raise ParameterError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
         unit = raw.get("unit")
-        if unit not in UNITS:
-            raise ParameterError(f"{where}: unit {unit!r} is not one of {', '.join(UNITS)}")
+        if unit not in units:
+            raise ParameterError(f"{where}: unit {unit!r} is not one of {', '.join(units)}")
         values = []
         for j, rv in enumerate(raw.get("values") or []):
             vwhere = f"{where} value #{j + 1}"
@@ -313,8 +322,8 @@ def parse_parameter_file(text: str, file: str) -> list[Parameter]:
             for required in ("valid_from", "value", "instrument", "source", "status"):
                 if rv.get(required) in (None, ""):
                     raise ParameterError(f"{vwhere}: '{required}' is required")
-            if rv["status"] not in STATUSES:
-                raise ParameterError(f"{vwhere}: status {rv['status']!r} is not one of {', '.join(STATUSES)}")
+            if statuses is not None and rv["status"] not in statuses:
+                raise ParameterError(f"{vwhere}: status {rv['status']!r} is not one of {', '.join(statuses)}")
             alternatives = rv.get("alternatives") or []
             if not isinstance(alternatives, list):
                 raise ParameterError(f"{vwhere}: 'alternatives' must be a list of values")

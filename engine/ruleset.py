@@ -17,6 +17,9 @@ from typing import Any, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
+from patuh.engine import declaration as declaration_of
+from patuh.engine.declaration import Declaration
+
 PARAMETERS_DIR = "parameters"
 # Folders of a rulebook that hold no rules: dated parameters, the map of the law (rules/law/) and
 # the impact snapshots CI compares against (rules/impact/, not law: left out of the revision).
@@ -269,9 +272,18 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True, frozen=True)
 
 
-class Text(_Strict):
-    id: str
-    en: str
+class Text(BaseModel):
+    """A text in each language of the rulebook (rulebook.yaml `languages`), read as `title.<lang>`."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    __pydantic_extra__: dict[str, str] = Field(init=False)
+
+    def get(self, lang: str, default: str | None = None) -> str | None:
+        return (self.__pydantic_extra__ or {}).get(lang, default)
+
+    @property
+    def languages(self) -> list[str]:
+        return list(self.__pydantic_extra__ or {})
 
 
 class LegalBasis(_Strict):
@@ -284,12 +296,29 @@ class CalculatorRef(_Strict):
     calculator: str
 
 
-class Example(_Strict):
+class _NamedAmounts:
+    """`rule.late_fee`, `example.late_fee`: the named amounts the rulebook declares (rulebook.yaml
+    `amounts`), read like fields; None where a rule or example gives none."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return super().__getattr__(name)  # type: ignore[misc]
+        except AttributeError:
+            private = self.__pydantic_private__ or {}
+            if name in private.get("_declared", ()):
+                return self.__dict__[self._NAMED].get(name)
+            raise
+
+
+class Example(_NamedAmounts, _Strict):
+    _NAMED = "expected"
     name: str
     fact: dict[str, Any]
     fires: bool
     amount: Decimal | None = None
-    late_fee: Decimal | None = None
+    expected: dict[str, Decimal] = {}  # the named amounts it expects (rulebook.yaml `amounts`)
+
+    _declared: tuple = PrivateAttr(default=())
 
     @field_validator("fact", mode="before")
     @classmethod
@@ -297,7 +326,8 @@ class Example(_Strict):
         return plain(v) if isinstance(v, dict) else v
 
 
-class Rule(_Strict):
+class Rule(_NamedAmounts, _Strict):
+    _NAMED = "named_amounts"
     id: str = Field(pattern=RULE_ID.pattern)
     category: str
     subject: str = Field(pattern=FIELD_NAME.pattern)
@@ -307,12 +337,19 @@ class Rule(_Strict):
     severity: Literal["low", "medium", "high", "critical"]
     when: Any
     amount: CalculatorRef | None = None
-    late_fee: CalculatorRef | None = None
+    named_amounts: dict[str, CalculatorRef] = {}  # the other amounts it computes (rulebook.yaml `amounts`)
     evidence: list[str] = []
     examples: list[Example] = []
 
     _path: str = PrivateAttr(default="")
     _lines: dict = PrivateAttr(default_factory=dict)
+    _declared: tuple = PrivateAttr(default=())
+
+    def calculators(self) -> dict[str, CalculatorRef]:
+        """Every amount the rule computes, `amount` first, by the name its hit and messages use."""
+        out = {"amount": self.amount} if self.amount is not None else {}
+        out.update(self.named_amounts)
+        return out
 
     @field_validator("when", mode="before")
     @classmethod
@@ -391,8 +428,23 @@ def _format_pydantic(err: dict) -> str:
     return f"{where}: {err['msg']}"
 
 
-def parse_rule_text(text: str, file: str) -> tuple[Rule | None, list[str]]:
-    """Parse one rule file's text; return the rule (or None) and a list of 'file line n: …' errors."""
+def _move(data: LineDict, names, into: str) -> None:
+    """Declared named amounts (`late_fee: …`) go into one mapping the model knows (`into`)."""
+    moved = LineDict()
+    moved.line, moved.lines = data.line, {}
+    for name in names:
+        if name in data:
+            moved[name] = data.pop(name)
+            moved.lines[name] = data.line_of(name)
+    if moved:
+        data[into] = moved
+        data.lines[into] = min(moved.lines.values())
+
+
+def parse_rule_text(text: str, file: str, declaration: Declaration | None = None) -> tuple[Rule | None, list[str]]:
+    """Parse one rule file's text; return the rule (or None) and a list of 'file line n: …' errors.
+    `declaration`: what the rulebook declares (rulebook.yaml): named amounts, languages."""
+    declaration = declaration or Declaration()
     try:
         data = load_yaml(text)
     except yaml.YAMLError as exc:
@@ -401,6 +453,11 @@ def parse_rule_text(text: str, file: str) -> tuple[Rule | None, list[str]]:
         return None, [f"{file} line {line}: not valid YAML ({getattr(exc, 'problem', None) or exc})"]
     if not isinstance(data, LineDict):
         return None, [f"{file} line 1: a rule file must be a mapping (id:, category:, …)"]
+    lines = dict(data.lines)
+    _move(data, declaration.amounts, "named_amounts")
+    for example in data.get("examples") or []:
+        if isinstance(example, LineDict):
+            _move(example, declaration.amounts, "expected")
     try:
         rule = Rule.model_validate(data)
     except ConditionError as exc:
@@ -412,7 +469,15 @@ def parse_rule_text(text: str, file: str) -> tuple[Rule | None, list[str]]:
             errors.append(f"{file} line {line}: {_format_pydantic(err)}")
         return None, errors
     rule._path = file
-    rule._lines = dict(data.lines)
+    rule._lines = lines
+    rule._declared = declaration.amounts
+    for example in rule.examples:
+        example._declared = declaration.amounts
+    missing = [f"{file} line {lines.get(what, 1)}: {what} has no text in {lang!r} (rulebook.yaml languages)"
+               for what in ("title", "message") for lang in declaration.languages
+               if not getattr(rule, what).get(lang)]
+    if missing:
+        return None, missing
     stem = Path(file).stem
     if stem != rule.id:
         return None, [f"{file} line {data.line_of('id')}: id '{rule.id}' does not match the file name '{stem}.yaml'"]
@@ -448,6 +513,7 @@ class Ruleset:
     rules: list[Rule]
     revision: str = ""
     root: Path | None = None
+    declaration: Declaration = field(default_factory=Declaration)  # the rulebook's rulebook.yaml
     _by_id: dict = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -471,7 +537,7 @@ class Ruleset:
 
     def subset(self, rule_ids) -> "Ruleset":
         wanted = set(rule_ids)
-        return Ruleset([r for r in self.rules if r.id in wanted], self.revision, self.root)
+        return Ruleset([r for r in self.rules if r.id in wanted], self.revision, self.root, self.declaration)
 
     def params_dir(self) -> Path | None:
         return self.root / PARAMETERS_DIR if self.root is not None else None
@@ -494,9 +560,13 @@ def load_collect(rules_dir: Path | str) -> tuple[Ruleset, list[str]]:
     rules: list[Rule] = []
     errors: list[str] = []
     seen: dict[str, str] = {}
+    try:
+        declaration = declaration_of.load(rules_dir)
+    except declaration_of.DeclarationError as exc:
+        return Ruleset([], "", rules_dir), [str(exc)]
     for path in rule_files(rules_dir):
         file = path.relative_to(base).as_posix()
-        rule, errs = parse_rule_text(path.read_text(encoding="utf-8"), file)
+        rule, errs = parse_rule_text(path.read_text(encoding="utf-8"), file, declaration)
         errors.extend(errs)
         if rule is None:
             continue
@@ -506,4 +576,4 @@ def load_collect(rules_dir: Path | str) -> tuple[Ruleset, list[str]]:
         seen[rule.id] = file
         rules.append(rule)
     rules.sort(key=lambda r: r.id)
-    return Ruleset(rules, revision_of(rules_dir), rules_dir), errors
+    return Ruleset(rules, revision_of(rules_dir), rules_dir, declaration), errors

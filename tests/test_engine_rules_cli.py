@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from patuh.engine import cli as engine_cli
+from patuh.engine import examples as engine_examples
 from patuh.engine.cli import lint_problems, rules
 from patuh.engine.ruleset import Ruleset, RuleLoadError, load_collect, revision_of
 
@@ -22,12 +23,16 @@ BASIC = DATA / "rules_basic"
 def engine_alone(monkeypatch):
     """The engine on its own test rulebook: without the checks patuh's domain adds to lint."""
     monkeypatch.setattr(engine_cli, "_LINT_CHECKS", [])
+    monkeypatch.setattr(engine_examples, "_REGISTERED", [])
 
 
 @pytest.fixture
 def calcs(monkeypatch):
+    """The test rulebook's calculators, handed to the engine as a domain hands its own."""
     monkeypatch.syspath_prepend(str(DATA))
-    monkeypatch.setenv("PATUH_CALCULATORS", "rules_basic_calcs")
+    import rules_basic_calcs
+
+    engine_examples.register_calculators(rules_basic_calcs.CALCULATORS)
 
 
 @pytest.fixture
@@ -177,10 +182,14 @@ def test_mutated_rate_fails_the_amount(calcs, rules_copy):
 
 
 def test_missing_calculators_fail_only_amount_examples_with_a_reason(monkeypatch):
-    monkeypatch.setenv("PATUH_CALCULATORS", "no_such_module_here")
+    def broken():  # the domain's calculators module does not import
+        raise ImportError("No module named 'no_such_module_here'")
+
+    engine_examples.register_calculators(broken)
     res = run("test", "--rules", str(BASIC))
     assert res.exit_code == 1
-    assert "calculator 'shortfall' not available: calculators module 'no_such_module_here' cannot be imported" in res.output
+    assert ("calculator 'shortfall' not available: the calculators table cannot be loaded "
+            "(ImportError: No module named 'no_such_module_here')") in res.output
     assert "WAGE-01" not in res.output.split("examples,")[0].replace("UNCOVERED", "")
 
 

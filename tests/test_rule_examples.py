@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from patuh.audits.calculators import CALCULATORS
 from patuh.engine.examples import ExampleRunner, load_calculators, load_params
 from patuh.engine.ruleset import Ruleset
 
@@ -21,7 +22,7 @@ CASES = [
 @pytest.fixture(scope="module")
 def runner() -> ExampleRunner:
     params, perr = load_params(RULESET)
-    return ExampleRunner(RULESET, params, load_calculators(), perr)
+    return ExampleRunner(RULESET, params, load_calculators(CALCULATORS), perr)
 
 
 @pytest.mark.parametrize("rule_id, index", CASES)

@@ -1,4 +1,4 @@
-"""Calculators for tests/data/rules_basic (set PATUH_CALCULATORS=rules_basic_calcs, tests/data on sys.path)."""
+"""Calculators for tests/data/rules_basic, handed to the engine as a domain hands its own (tests/data on sys.path)."""
 from decimal import Decimal
 
 
