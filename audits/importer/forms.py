@@ -538,9 +538,15 @@ def xlsx_fast(fast, spec: TableSpec, positions: dict[str, int]):
         p = _parser_of(spec, col)
         kinds.append((pos, MONEY if p is f.money else DATE if p is f.iso_date else PERIOD if p is f.period else OTHER))
 
+    width = max(positions.values(), default=-1) + 1
+
     def parse(rownum: int, cells):
         c = list(cells)
         n = len(c)
+        if n < width:
+            # a sheet row ends at its last non-empty cell (read-only openpyxl without a trusted
+            # <dimension>): the missing cells are empty, as the pydantic path reads them
+            c += [""] * (width - n)
         for pos, kind in kinds:
             if pos >= n:
                 continue
