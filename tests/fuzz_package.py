@@ -150,10 +150,11 @@ def _mutate_header(rng: random.Random, p: Path) -> str:
 def _mutate_files(rng: random.Random, pkg: Path) -> str:
     p = rng.choice(_csvs(pkg))
     op = rng.choice(["upper-copy", "upper-rename", "delete", "empty"])
+    other = p.name.upper() if p.name != p.name.upper() else p.name.lower()
     if op == "upper-copy":
-        shutil.copy(p, pkg / p.name.upper())
+        shutil.copy(p, pkg / other)
     elif op == "upper-rename":
-        p.rename(pkg / p.name.upper())
+        p.rename(pkg / other)
     elif op == "delete":
         p.unlink()
     else:
