@@ -74,8 +74,13 @@ def _legal_basis(rule) -> str:
     return "; ".join(f"{lb.instrument} {lb.article}".strip() for lb in rule.legal_basis)
 
 
-def message_value(value, lang: str) -> str:
-    """Fact values as a reader expects them in a message: 1.234.567,50 and 15 April 2025."""
+def message_value(value, lang: str, spec: str = "") -> str:
+    """Fact values as a reader expects them in a message: 1.234.567,50 and 15 April 2025;
+    `{x:percent}` writes a fraction as a percentage, 0.99 as `99 %` (0.995 as `99,5 %`)."""
+    if spec == "percent":
+        return f"{text.number(Decimal(value) * 100, lang)} %"
+    if spec:
+        raise ValueError(f"unknown format {spec!r} in a message (known: percent)")
     if isinstance(value, Decimal):
         return text.amount(value, lang)
     if isinstance(value, dt.date):

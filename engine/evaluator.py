@@ -147,8 +147,9 @@ class Evaluator:
 
     def __init__(self, ruleset: Ruleset, params: Any = None, calculators: Mapping[str, Calculator] | None = None,
                  formatter: Callable[[Any, str], str] | None = None):
-        """`formatter(value, lang)` writes a value into a message (the domain's numbers and dates);
-        without one, values are written as str.format writes them."""
+        """`formatter(value, lang[, spec])` writes a value into a message (the domain's numbers and
+        dates; `spec` is what a placeholder asks after its colon, `{x:percent}`); without one, values
+        are written as str.format writes them."""
         self.ruleset = ruleset
         self.formatter = formatter
         self.params = params
@@ -373,7 +374,7 @@ class Evaluator:
             for name in _placeholders(template):  # only what the template uses: a fact has dozens of fields
                 if name in extra or name in fact:
                     value = extra[name] if name in extra else fact[name]
-                    values[name] = value if value is None or self.formatter is None else self.formatter(value, lang)
+                    values[name] = value if value is None or self.formatter is None else _Formatted(value, lang, self.formatter)
             try:
                 message[lang] = template.format_map(values)
             except (ValueError, TypeError, IndexError, AttributeError):  # `rules test` reports these
@@ -408,6 +409,19 @@ def _placeholders(template: str) -> tuple[str, ...]:
         return ()
 
 
+class _Formatted:
+    """A value written by the domain's formatter: `{x}` as formatter(x, lang), `{x:percent}` as
+    formatter(x, lang, "percent") — the spec is the domain's word, the engine passes it on."""
+
+    __slots__ = ("value", "lang", "formatter")
+
+    def __init__(self, value: Any, lang: str, formatter: Callable) -> None:
+        self.value, self.lang, self.formatter = value, lang, formatter
+
+    def __format__(self, spec: str) -> str:
+        return self.formatter(self.value, self.lang, spec) if spec else self.formatter(self.value, self.lang)
+
+
 class _FormatValues(dict):
     """str.format_map over fact fields; an unknown placeholder is left as written, not an error."""
 
@@ -423,7 +437,9 @@ class _FormatValues(dict):
 
 def missing_placeholders(rule: Rule, fact: Mapping, amounts: Mapping[str, Any] | None = None) -> list[str]:
     """Placeholders of the rule's messages that neither the fact nor the amounts provide (`rules test`)."""
-    values = _FormatValues(fact, **(amounts or {}))
+    # any value takes any format spec here: the spec is the domain formatter's to read
+    values = _FormatValues({k: _Formatted(v, "", lambda x, _lang, _spec="": str(x)) for k, v in fact.items()},
+                           **{k: _Formatted(v, "", lambda x, _lang, _spec="": str(x)) for k, v in (amounts or {}).items()})
     for lang in rule.message.languages:
         try:
             rule.message.get(lang).format_map(values)

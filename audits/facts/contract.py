@@ -78,6 +78,8 @@ def contract_facts(sc: Scope) -> list[dict]:
             "registered": registered,
             "registered_on": row.registered_on,  # None (dropped) when not registered by as_of
             "registration_deadline": deadline,
+            # the working days the deadline was counted with (jakon_registration_working_days)
+            "registration_working_days": None if days is None else int(days.value),
             "contribution_paid": paid,
             "shortfall": contribution - paid if registered else contribution,
         })

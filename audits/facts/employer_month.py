@@ -179,6 +179,8 @@ def employer_month_facts(sc: Scope) -> list[dict]:
                 "underreported_workers": 0, "underreported_wage_gap": ZERO, "underreported_jp_gap": ZERO,
                 "minimum_wage": ZERO, "under_minimum_workers": 0, "under_minimum_shortfall": ZERO,
                 "declared_workers": 0, "declared_wage": ZERO, "declared_jp_base": ZERO,
+                # the month's wage tolerance (pds_upah_tolerance), the one the SQL test used
+                "underreport_tolerance": sc.lookup("pds_upah_tolerance", period_start(period)).value,
             }
         return facts[key]
 

@@ -20,12 +20,13 @@ SUBJECT_FIELDS: dict[str, set[str]] = {
         "declared_workers", "deductions", "due_date", "jp_base_total", "late_fee_open", "late_fee_paid",
         "minimum_wage", "month_sums", "paid", "payment_amounts", "payment_dates", "payroll_workers", "period", "programs",
         "regency_code", "registered", "risk_group", "scale", "under_minimum_shortfall", "under_minimum_workers",
-        "underreported_jp_gap", "underreported_wage_gap", "underreported_workers", "unregistered_jp_base",
+        "underreport_tolerance", "underreported_jp_gap", "underreported_wage_gap", "underreported_workers", "unregistered_jp_base",
         "unregistered_wage", "unregistered_workers", "wage_total",
     },
     "contract": COMMON | {
         "as_of", "contract_id", "contract_sums", "contribution", "contribution_paid", "current_value", "funding", "regency_code",
-        "registered", "registered_on", "registration_deadline", "shortfall", "signing_value", "spk_date",
+        "registered", "registered_on", "registration_deadline", "registration_working_days",
+        "shortfall", "signing_value", "spk_date",
         "start_date",
     },
     # the enforcement ladder's fact: one per case (employer), built by audits.cases
