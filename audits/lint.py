@@ -7,6 +7,8 @@ from __future__ import annotations
 import string
 from pathlib import Path
 
+from patuh.engine.law import law_problems
+
 from .calculators import CALCULATORS
 from .facts.subjects import HIT_FIELDS, SUBJECT_FIELDS
 
@@ -20,7 +22,8 @@ def _placeholders(template: str) -> set[str]:
 
 
 def reference_problems(rules_dir: Path, ruleset, params) -> list[str]:
-    out: list[str] = []
+    # the law corpus is part of patuh's rulebook (rules/law/): every citation and quote against it
+    out: list[str] = law_problems(rules_dir, ruleset)
     for r in ruleset:
         at = f"{r.path} line"
         fields = SUBJECT_FIELDS.get(r.subject)

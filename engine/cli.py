@@ -11,7 +11,6 @@ import click
 from patuh.engine.compiler import CompileError, compile_ruleset
 from patuh.engine.coverage import coverage_command
 from patuh.engine.examples import ExampleRunner, coverage, load_calculators, load_params
-from patuh.engine.law import law_problems
 from patuh.engine.ruleset import (
     AllOf,
     Comparison,
@@ -223,7 +222,6 @@ def lint_problems(rules_dir: Path, today: dt.date | None = None) -> list[str]:
         for name in r.evidence:
             if not name.replace("_", "").isalnum():
                 problems.append(f"{r.path} line {r.line_of('evidence')}: evidence {name!r} is not a field name")
-    problems.extend(law_problems(rules_dir, ruleset))
     for check in _LINT_CHECKS:
         problems.extend(check(rules_dir, ruleset, params))
     if not ruleset.rules and not problems:
