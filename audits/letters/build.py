@@ -229,7 +229,7 @@ def letter_context(letter: Letter, data: RunData, cfg: OfficeConfig, numbers: di
         "deadline": add_working_days(letter.date, 10) if letter.kind in ("teguran-1", "teguran-2") else None,
         "fine": letter.fine,
         "sifat": "segera" if letter.kind in ("denda", "tmp2t") else "penting",
-        "lampiran": letter.kind in ("teguran-1", "teguran-2", "denda", "tmp2t"),
+        "lampiran": True,  # every letter has its enclosure: the legal basis (and the fine's base)
         "signer": letter.office.head,
     }
     t1 = _last_action(letter.actions, "teguran-1", data.as_of)
