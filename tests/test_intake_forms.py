@@ -310,3 +310,25 @@ def test_declared_file_that_is_missing_and_doubled_tables(tmp_path, engine):
     with pytest.raises(PackageError) as info:
         load_package(pkg, engine)
     assert any("daftar_gaji.csv is not in the package folder" in e for e in info.value.errors), info.value.errors
+
+
+def test_declared_cp1252_encoding(tmp_path, engine):
+    pkg = _indonesian_mini(tmp_path)
+    p = pkg / "daftar_gaji.csv"
+    with p.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh, delimiter=";"))
+    k = rows[0].index("Nama")
+    rows[1][k] = "Renée Pangalila"
+    with p.open("w", encoding="cp1252", newline="") as fh:
+        csv.writer(fh, delimiter=";").writerows(rows)
+    with pytest.raises(PackageError) as info:  # undeclared: the é byte is not UTF-8
+        load_package(pkg, engine)
+    assert any("daftar_gaji.csv" in e and "UTF-8" in e for e in info.value.errors), info.value.errors
+    meta = yaml.safe_load((pkg / "package.yaml").read_text(encoding="utf-8"))
+    meta["tables"]["payroll"]["format"]["encoding"] = "cp1252"
+    (pkg / "package.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
+    r = load_package(pkg, engine)
+    with engine.connect() as conn:
+        name = conn.execute(select(s.payroll.c.name).where(s.payroll.c.import_id == r.import_id,
+                                                           s.payroll.c.src_row == 2)).scalar()
+    assert name == "Renée Pangalila"
