@@ -217,3 +217,10 @@ def test_convert_then_audit(tmp_path, db_url):
     assert "Rp 2.035.000.000" in jakon["602.1/117/SPK-BM/PUPR-KB/2025"].message
     assert jakon["HK.02.01/BPJN-KB/PJN2/021/2025"].employer_id == "024567893701000"
     engine.dispose()
+
+
+def test_employers_package_without_canonical_employers_is_refused(tmp_path):
+    res = CliRunner().invoke(main, ["ocds", str(FIX), "--out", str(tmp_path / "o"),
+                                    "--employers", str(ROOT / "fixtures" / "kalbar-demo-id")])
+    assert res.exit_code == 1 and "no employers.csv" in res.output
+    assert not (tmp_path / "o").exists()

@@ -567,10 +567,18 @@ def _supplier(party: dict, npwp: str) -> dict:
 def read_employers(package: Path) -> tuple[list[str], list[dict], dict[str, str]]:
     """(header, rows, NPWP -> employer_id) of a canonical package's employers.csv."""
     path = package / "employers.csv"
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.DictReader(fh)
-        header = list(reader.fieldnames or [])
-        rows = list(reader)
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            header = list(reader.fieldnames or [])
+            rows = list(reader)
+    except FileNotFoundError:
+        raise OCDSError([f"{package}: no employers.csv — --employers needs the package's employers table in"
+                         " the canonical form (docs/data-package.md)"]) from None
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise OCDSError([f"{path}: not a readable canonical CSV ({exc})"]) from None
+    if "employer_id" not in header or "npwp" not in header:
+        raise OCDSError([f"{path}: columns employer_id and npwp are needed to match suppliers by NPWP"])
     by_npwp = {}
     for r in rows:
         raw = (r.get("npwp") or "").strip()
