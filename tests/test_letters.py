@@ -308,3 +308,18 @@ def test_every_letter_and_dossier_page_is_laid_out_cleanly(demo):
         found, pages = problems(p.read_text(encoding="utf-8"), base_url=str(p.parent))
         assert found == [], (p, found[:5])
         assert pages >= 1
+
+
+def test_letters_are_the_same_on_the_configured_database(demo, db_url, tmp_path):
+    """With PATUH_TEST_DB (PostgreSQL) the responsible person comes through migration 0005's columns and
+    the letters and police dossiers are byte for byte those of the SQLite run."""
+    from patuh.cli import main
+
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["audit", str(DEMO), "--out", str(out), "--db", db_url, "--no-pdf", "--draft"])
+    assert res.exit_code == 0, res.output
+    rels = sorted(p.relative_to(demo).as_posix() for p in demo.glob("surat/*/*/surat.html"))
+    rels += ["dossiers/kepolisian/E19/dossier.html", "dossiers/kepolisian/E17/dossier.html"]
+    for rel in rels:
+        assert (out / rel).read_bytes() == (demo / rel).read_bytes(), rel
+    assert "Sutrisno Halim" in _read(out, "dossiers/kepolisian/E19/dossier.html")
