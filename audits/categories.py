@@ -42,6 +42,7 @@ class Category(_Strict):
     evidence: Evidence = Evidence()
     focus: tuple[str, ...] = ()
     case_flag: str | None = None
+    fine_base: bool = False
 
 
 class _File(_Strict):
@@ -86,6 +87,11 @@ class Categories:
     @property
     def with_late_fee(self) -> frozenset[str]:
         return frozenset(c.id for c in self.items if c.late_fee)
+
+    @property
+    def fine_base(self) -> tuple[str, ...]:
+        """The categories whose amounts make the base of the administrative fine, in order."""
+        return tuple(c.id for c in self.items if c.fine_base)
 
     def focus_of(self, kind: str) -> tuple[str, ...]:
         return tuple(c.id for c in self.items if kind in c.focus)

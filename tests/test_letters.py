@@ -13,6 +13,8 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from patuh.audits import categories as categories_of
+
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "fixtures" / "kalbar-demo"
 OFFICE = ROOT / "fixtures" / "kantor-kalbar.yaml"
@@ -87,6 +89,9 @@ def _params():
     return ParameterStore.load(ROOT / "rules" / "parameters")
 
 
+FINE_BASE = categories_of.load().fine_base  # rules/categories.yaml
+
+
 def test_admin_fine_is_one_tenth_percent_of_the_contributions_due_for_the_one_month_window():
     from patuh.audits.calc.admin_fine import admin_fine
 
@@ -95,7 +100,7 @@ def test_admin_fine_is_one_tenth_percent_of_the_contributions_due_for_the_one_mo
           {"finding_id": "F3", "category": "UPAH-DI-BAWAH-UMK", "period": "2025-04", "amount": Decimal("200000")},
           {"finding_id": "F4", "category": "IURAN-PEKERJA-TIDAK-DISETOR", "period": "2025-04", "amount": Decimal("100000")},
           {"finding_id": "F5", "category": "TELAT-BAYAR", "period": "2025-02", "amount": Decimal("0")}]
-    fine = admin_fine(fs, dt.date(2025, 7, 15), dt.date(2025, 11, 28), _params())
+    fine = admin_fine(fs, dt.date(2025, 7, 15), dt.date(2025, 11, 28), _params(), FINE_BASE)
     # base 1,000,000 + 500,000 (wage shortfall, deducted shares and a zero principal left out);
     # four started months since the warning ended, but Pasal 7 ayat (1) allows 30 days: one month
     assert fine.base == Decimal("1500000") and fine.months == 1 and fine.rate == Decimal("0.001")
@@ -107,11 +112,11 @@ def test_admin_fine_rounds_once_and_needs_the_second_warning_to_have_ended():
     from patuh.audits.calc.admin_fine import FineError, admin_fine
 
     fs = [{"finding_id": "F1", "category": "PDS-UPAH", "period": "2025-03", "amount": Decimal("771735")}]
-    assert admin_fine(fs, dt.date(2025, 7, 15), dt.date(2025, 7, 16), _params()).amount == Decimal("772")  # 771.735
+    assert admin_fine(fs, dt.date(2025, 7, 15), dt.date(2025, 7, 16), _params(), FINE_BASE).amount == Decimal("772")  # 771.735
     with pytest.raises(FineError):
-        admin_fine(fs, dt.date(2025, 7, 15), dt.date(2025, 7, 15), _params())
+        admin_fine(fs, dt.date(2025, 7, 15), dt.date(2025, 7, 15), _params(), FINE_BASE)
     with pytest.raises(FineError):
-        admin_fine(fs, None, dt.date(2025, 7, 16), _params())
+        admin_fine(fs, None, dt.date(2025, 7, 16), _params(), FINE_BASE)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -8,7 +8,8 @@ docs/interpretations.md, "Administrative fine"):
     fine = round_half_up( rate × months × base )
 
 - base: the contributions that should have been paid and were not, i.e. the principal of the
-  employer's contribution findings (FINE_BASE_CATEGORIES); wage shortfalls against the minimum
+  employer's contribution findings (the categories marked `fine_base` in rules/categories.yaml,
+  which the caller passes in); wage shortfalls against the minimum
   wage are not contributions, TELAT-BAYAR has no principal, and IURAN-PEKERJA-TIDAK-DISETOR is a
   part of the TUNGGAKAN/PWBD principal already counted;
 - months: the started months from the end of the second warning to the letter date, at most the
@@ -26,9 +27,6 @@ from patuh.engine.parameters import ParameterStore
 
 from .calendar import months_late
 from .money import ZERO, round_rupiah
-
-FINE_BASE_CATEGORIES = ("PWBD", "PDS-TK", "PDS-UPAH", "PDS-PROGRAM", "TUNGGAKAN", "JAKON-BELUM-DAFTAR",
-                        "JAKON-KURANG-BAYAR")
 
 
 class FineError(ValueError):
@@ -59,9 +57,11 @@ class AdminFine:
         return self.rate * self.months * self.base
 
 
-def admin_fine(findings, warning_ended: dt.date | None, letter_date: dt.date, params: ParameterStore) -> AdminFine:
+def admin_fine(findings, warning_ended: dt.date | None, letter_date: dt.date, params: ParameterStore,
+               base_categories: tuple[str, ...]) -> AdminFine:
     """`findings`: the employer's findings as dicts (category, amount, finding_id, period);
-    `warning_ended`: the last day of the second warning's period (the case's teguran2_until)."""
+    `warning_ended`: the last day of the second warning's period (the case's teguran2_until);
+    `base_categories`: the categories whose amounts are the base, in order (categories.yaml `fine_base`)."""
     if warning_ended is None:
         raise FineError("no second written warning: the administrative fine is imposed only after it ends")
     if letter_date <= warning_ended:
@@ -71,10 +71,10 @@ def admin_fine(findings, warning_ended: dt.date | None, letter_date: dt.date, pa
     window_use = params.lookup("admin_fine_max_days", warning_ended)
     lines = tuple(
         FineLine(str(f["finding_id"]), f["category"], f.get("period") or None, Decimal(str(f["amount"])))
-        for f in sorted(findings, key=lambda f: (FINE_BASE_CATEGORIES.index(f["category"])
-                                                 if f["category"] in FINE_BASE_CATEGORIES else 99,
+        for f in sorted(findings, key=lambda f: (base_categories.index(f["category"])
+                                                 if f["category"] in base_categories else 99,
                                                  f.get("period") or "", str(f["finding_id"])))
-        if f["category"] in FINE_BASE_CATEGORIES and Decimal(str(f.get("amount") or 0)) > 0)
+        if f["category"] in base_categories and Decimal(str(f.get("amount") or 0)) > 0)
     base = sum((ln.amount for ln in lines), ZERO)
     cap = max(1, int(window_use.value) // 30)
     months = min(months_late(warning_ended, letter_date), cap)

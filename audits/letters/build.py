@@ -148,7 +148,8 @@ def plan(data: RunData, office: OfficeConfig, letter_date: dt.date, rules: str |
         fine = None
         if kind == "denda":
             until = ((case or {}).get("trace") or {}).get("fields", {}).get("teguran2_until")
-            fine = admin_fine(fs, dt.date.fromisoformat(until) if until else None, letter_date, params)
+            fine = admin_fine(fs, dt.date.fromisoformat(until) if until else None, letter_date, params,
+                              data.categories.fine_base)
         letters.append(Letter(kind=kind, employer_id=eid, number=numbers[(eid, kind)], date=letter_date,
                               office=offices[eid], employer=data.employers.get(eid) or {"employer_id": eid, "name": eid},
                               case=case, findings=fs, fine=fine, actions=data.actions.get(eid, [])))
