@@ -324,3 +324,21 @@ def test_load_and_verify_speak_json(db_url, tmp_path):
     (out / "findings.csv").write_text("tampered\n", encoding="utf-8")
     bad = json.loads(invoke("verify", out, "--json", code=1).stdout)
     assert bad["ok"] is False and any("findings.csv" in p for p in bad["problems"])
+
+
+def test_explain_uses_the_rulebook_the_run_used(db_url, tmp_path):
+    """A run keeps the titles and legal basis of its rules: after the rulebook moves on, explain
+    still shows what the run applied."""
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    rule = rules / "iuran" / "TUNGGAKAN-01.yaml"
+    text_ = rule.read_text(encoding="utf-8")
+    assert "  id: Tunggakan iuran\n" in text_
+    rule.write_text(text_.replace("  id: Tunggakan iuran\n", "  id: Tunggakan iuran (rumusan lama)\n", 1),
+                    encoding="utf-8")
+    audit(DEMO, tmp_path / "o", db_url, "--rules", rules)
+    fid = by_key(tmp_path / "o" / "findings.csv")[("TUNGGAKAN", "E19:2025-07")]["finding_id"]
+    out = invoke("explain", fid, "--db", db_url).stdout
+    assert "Tunggakan iuran (rumusan lama)" in out  # the run's rulebook, not the installed one
+    shutil.rmtree(rules)  # the rulebook the run used is gone: the explanation does not depend on it
+    assert "Tunggakan iuran (rumusan lama)" in invoke("explain", fid, "--db", db_url).stdout
