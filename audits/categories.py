@@ -43,6 +43,7 @@ class Category(_Strict):
     focus: tuple[str, ...] = ()
     case_flag: str | None = None
     fine_base: bool = False
+    owed_to: Literal["bpjs", "workers"] = "bpjs"
 
 
 class _File(_Strict):
@@ -87,6 +88,11 @@ class Categories:
     @property
     def with_late_fee(self) -> frozenset[str]:
         return frozenset(c.id for c in self.items if c.late_fee)
+
+    @property
+    def owed_to_workers(self) -> frozenset[str]:
+        """Wage shortfalls: owed to the workers, not to BPJS."""
+        return frozenset(c.id for c in self.items if c.owed_to == "workers")
 
     @property
     def fine_base(self) -> tuple[str, ...]:

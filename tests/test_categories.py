@@ -129,6 +129,7 @@ def test_the_installed_categories():
     assert cats.not_added == {"IURAN-PEKERJA-TIDAK-DISETOR"}
     assert cats.with_late_fee == {"TUNGGAKAN", "TELAT-BAYAR"}
     assert cats.focus_of("skk") == ("TUNGGAKAN", "TELAT-BAYAR")
+    assert cats.owed_to_workers == {"UPAH-DI-BAWAH-UMK"}
     assert cats.fine_base == ("PWBD", "PDS-TK", "PDS-UPAH", "PDS-PROGRAM", "TUNGGAKAN", "JAKON-BELUM-DAFTAR",
                               "JAKON-KURANG-BAYAR")
     assert cats.rank("NOT-A-CATEGORY") == len(cats.ids)

@@ -18,7 +18,6 @@ from patuh.audits import categories as categories_of
 from .data import RunData, dec
 from .regions import REGENCIES
 
-WAGE_CATEGORIES = frozenset({"UPAH-DI-BAWAH-UMK"})  # owed to workers, not to BPJS
 UMK = "UPAH-DI-BAWAH-UMK"
 
 
@@ -29,12 +28,13 @@ def _sum(values) -> Decimal:
 def dues(findings) -> Decimal:
     """Contribution principal: every finding but wage shortfalls and the not-added deductions."""
     # not added (rules/categories.yaml adds_to_total: false): part of another finding's principal
-    not_added = categories_of.load().not_added
-    return _sum(f.get("amount") for f in findings if f["category"] not in not_added | WAGE_CATEGORIES)
+    cats = categories_of.load()
+    return _sum(f.get("amount") for f in findings if f["category"] not in cats.not_added | cats.owed_to_workers)
 
 
 def wages(findings) -> Decimal:
-    return _sum(f.get("amount") for f in findings if f["category"] in WAGE_CATEGORIES)
+    """Wage shortfalls (categories.yaml `owed_to: workers`): owed to the workers, not to BPJS."""
+    return _sum(f.get("amount") for f in findings if f["category"] in categories_of.load().owed_to_workers)
 
 
 def regency_of(data: RunData, f: dict) -> str | None:
@@ -60,7 +60,7 @@ def findings_summary(data: RunData, lang: str) -> dict:
         fs = [f for f in findings if f["category"] == c]
         by_cat.append({"category": c, "count": len(fs), "employers": len({f.get("employer_id") for f in fs}),
                        "amount": _sum(f.get("amount") for f in fs), "late_fee": _sum(f.get("late_fee") for f in fs),
-                       "not_added": not cats.adds_to_total(c), "wage": c in WAGE_CATEGORIES})
+                       "not_added": not cats.adds_to_total(c), "wage": c in cats.owed_to_workers})
     totals = {"count": len(findings), "employers": len({f.get("employer_id") for f in findings}),
               "dues": dues(findings), "wages": wages(findings), "late_fee": _sum(f.get("late_fee") for f in findings)}
 

@@ -35,7 +35,6 @@ LETTER_STEPS = ("teguran-1", "teguran-2", "denda", "tmp2t")
 REVOKE = "cabut-tmp2t"
 # Kinds in numbering order: the weakest step first, the dossiers last.
 NUMBER_ORDER = ("teguran-1", "teguran-2", "denda", "tmp2t", REVOKE, "skk", "pidana")
-NOT_BPJS = {"UPAH-DI-BAWAH-UMK"}  # for the labour inspectorate, not in BPJS letters
 
 # What each letter rests on: (instrument, article as cited).
 BASIS = {
@@ -172,7 +171,7 @@ def _cites(pairs, lang: str, rules) -> list[Cite]:
 def _finding_rows(findings: list[dict], lang: str, categories) -> list[dict]:
     by_cat: dict[str, dict] = {}
     for f in findings:
-        if f["category"] in NOT_BPJS:
+        if f["category"] in categories.owed_to_workers:  # for the labour inspectorate, not in BPJS letters
             continue
         b = by_cat.setdefault(f["category"], {"category": f["category"], "periods": [], "amount": Decimal(0),
                                                "late_fee": Decimal(0), "count": 0, "subjects": []})
@@ -223,8 +222,8 @@ def letter_context(letter: Letter, data: RunData, cfg: OfficeConfig, numbers: di
         "findings": rows,
         "total_amount": sum((r["amount"] for r in added), Decimal(0)),
         "total_late_fee": sum((r["late_fee"] for r in rows), Decimal(0)),
-        "has_umk": bool(cats & NOT_BPJS),
-        "has_pidana": "IURAN-PEKERJA-TIDAK-DISETOR" in cats,
+        "has_umk": bool(cats & data.categories.owed_to_workers),
+        "has_pidana": bool(cats & set(data.categories.focus_of("pidana"))),
         "cites": cites,
         "unverified": sum(1 for c in cites if not c.verified),
         "deadline": add_working_days(letter.date, 10) if letter.kind in ("teguran-1", "teguran-2") else None,
