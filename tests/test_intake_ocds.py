@@ -165,12 +165,23 @@ def test_compiled_release_only_with_amendments_is_left_out(tmp_path):
     rel = _works_release("ocds-b-1", "SPK/9")
     rel["tag"] = ["compiled"]
     rel["contracts"][0]["amendments"] = [{"date": "2025-07-01", "releaseID": "x"}]
-    rec = {"records": [{"ocid": "ocds-b-1", "releases": [{"url": "https://example.invalid/r.json", "date": "2025-05-01"}],
+    rec = {"records": [{"ocid": "ocds-b-1", "releases": [{"url": "https://example.invalid/r.json", "date": "2025-05-01",
+                                                      "tag": ["contract"]}],
                         "compiledRelease": rel}]}
     (tmp_path / "rec.json").write_text(json.dumps(rec), encoding="utf-8")
     conv = o.convert([tmp_path], {"012140737701000": "E08"})
     assert conv.contracts == []
     assert conv.left_out[0].problems[0][0] == "contracts/0/amendments"
+    assert conv.skipped == []  # a linked release (url, date, tag) is not an error
+
+
+def test_an_item_that_is_not_a_release_is_skipped_and_listed(tmp_path):
+    good = _works_release("ocds-c-1", "SPK/1")
+    (tmp_path / "r.jsonl").write_text(json.dumps(good) + "\n" + json.dumps({"ocid": "ocds-c-2", "tag": ["tender"]})
+                                      + "\n", encoding="utf-8")
+    conv = o.convert([tmp_path], {"012140737701000": "E08"})
+    assert [r["contract_id"] for r in conv.contracts] == ["SPK/1"]
+    assert conv.skipped == ["r.jsonl value 2: neither an OCDS release nor a record, nor a package of them"]
 
 
 def test_unreadable_source_writes_nothing(tmp_path):

@@ -36,6 +36,8 @@ def ocds(sources: tuple[str, ...], out: str, employers_pkg: str | None, swasta: 
     except Exception as exc:  # never show a traceback to an inspector
         click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
         sys.exit(2)
+    for line in conv.skipped:
+        click.echo(f"skipped: {line}", err=True)
     for lo in conv.left_out:
         for line in lo.lines():
             click.echo(f"left out: {line}", err=True)
@@ -45,6 +47,7 @@ def ocds(sources: tuple[str, ...], out: str, employers_pkg: str | None, swasta: 
     click.echo(
         f"{conv.files} file(s): {conv.releases} release(s), {conv.records} record(s) → {conv.processes} process(es),"
         f" {conv.contracts_seen} contract(s)"
+        + (f"; {len(conv.skipped)} item(s) skipped, not usable as releases or records (listed above)" if conv.skipped else "")
     )
     click.echo(
         f"works contracts written: {len(conv.contracts)}, amendments: {len(conv.amendments)};"

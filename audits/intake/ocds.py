@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import ijson
-from ocdskit.util import is_record, is_record_package, is_release, is_release_package
+from ocdskit.util import is_linked_release, is_record, is_record_package, is_release, is_release_package
 from ocdsmerge import Merger
 from ocdsmerge.exceptions import OCDSMergeError
 from ocdsmerge.util import sorted_releases
@@ -79,6 +79,7 @@ class Conversion:
     suppliers: list[dict] = field(default_factory=list)  # employers rows to add
     left_out: list[LeftOut] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # items that are not usable releases or records
 
 
 # ------------------------------------------------------------------------------------ reading
@@ -106,10 +107,13 @@ class _Read:
     compiled: dict[str, dict] = field(default_factory=dict)  # ocid -> compiledRelease (records only)
     n_releases: int = 0
     n_records: int = 0
+    skipped: list[str] = field(default_factory=list)  # items that are not usable releases/records
 
 
 def read(sources: Iterable[str | Path]) -> tuple[_Read, int]:
-    """Every release and record of the sources (JSON, concatenated JSON or JSON lines)."""
+    """Every release and record of the sources (JSON, concatenated JSON or JSON lines). A file that
+    is not JSON stops the conversion; an item that is not a usable release or record is skipped
+    and listed (``skipped``)."""
     files = _files(sources)
     r = _Read()
     errors: list[str] = []
@@ -117,8 +121,7 @@ def read(sources: Iterable[str | Path]) -> tuple[_Read, int]:
         try:
             with open(path, "rb") as fh:
                 for n, item in enumerate(ijson.items(fh, "", multiple_values=True), start=1):
-                    for e in _take(r, item, f"{path.name} value {n}"):
-                        errors.append(e)
+                    r.skipped += _take(r, item, f"{path.name} value {n}")
         except (ijson.JSONError, ijson.IncompleteJSONError, UnicodeDecodeError) as exc:
             errors.append(f"{path}: not readable JSON ({exc})")
         except OSError as exc:
@@ -164,7 +167,7 @@ def _record(r: _Read, rec: Any, where: str) -> list[str]:
     r.n_records += 1
     out = []
     for i, rel in enumerate(rec.get("releases") or []):
-        if isinstance(rel, dict) and "url" in rel and "tag" not in rel and len(rel) <= 3:
+        if isinstance(rel, dict) and is_linked_release(rel):
             continue  # a linked release: only its compiled form below is at hand
         out += _release(r, rel, f"{where} releases/{i}")
     if isinstance(rec.get("compiledRelease"), dict):
@@ -348,7 +351,7 @@ def convert(
     """Read, compile and map. ``employers``: NPWP -> employer_id of the package's employers."""
     employers = dict(employers or {})
     r, nfiles = read(sources)
-    conv = Conversion(files=nfiles, releases=r.n_releases, records=r.n_records)
+    conv = Conversion(files=nfiles, releases=r.n_releases, records=r.n_records, skipped=r.skipped)
     merger = Merger(merge_rules=MERGE_RULES)
     added: dict[str, dict] = {}
     rows: list[tuple[str, dict, list[dict]]] = []  # (ocid, contract row, amendment rows)
