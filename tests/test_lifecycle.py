@@ -151,6 +151,10 @@ def test_the_story_between_two_audits(db_url, tmp_path):
     assert cases5["E14"]["next_steps"] == "teguran-2"  # its 10 working days are over
     assert cases5["E15"]["next_steps"] == "tunggu"
     assert cases5["E15"]["wait_until"] == add_working_days(recent, 10).isoformat()
+    # the second warning refers to the first one as recorded (documents read recorded actions too)
+    letter = tmp_path / "o5" / "surat" / "teguran-2" / "E14" / "surat.html"
+    if "office:" in (DEMO / "package.yaml").read_text(encoding="utf-8"):  # letters need an office configuration
+        assert "0901/T1/2025" in letter.read_text(encoding="utf-8")
     run5 = json.loads(invoke("runs", "--db", db, "--json").stdout)["runs"][-1]["run_id"]
     assert run5 != run4  # recorded actions change the outcome: a new run, the earlier one kept
     assert run4 in {r["run_id"] for r in json.loads(invoke("runs", "--db", db, "--json").stdout)["runs"]}

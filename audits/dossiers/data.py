@@ -107,6 +107,13 @@ def load_run(engine: Engine, run_id: str, categories: Categories | None = None) 
         actions: dict[str, list[dict]] = {}
         for r in conn.execute(select(s.enforcement_actions).where(s.enforcement_actions.c.import_id == imp_id)).mappings():
             actions.setdefault(r["employer_id"], []).append(dict(r))
+        # actions recorded with `patuh action` count like the package's (docs/lifecycle.md)
+        ra = s.recorded_actions
+        for r in conn.execute(select(ra).where(ra.c.employer_id.in_(list(employers)))).mappings():
+            actions.setdefault(r["employer_id"], []).append({
+                "employer_id": r["employer_id"], "action": r["step"], "issued_on": r["issued_on"],
+                "reference": r["reference"], "src_file": "recorded_actions", "src_sheet": None,
+                "src_row": r["action_id"]})
         ladder = list(reversed(categories.steps))  # weakest first: on the same day teguran-1 before teguran-2
         for lst in actions.values():
             lst.sort(key=lambda a: (a["issued_on"] or dt.date.min, ladder.index(a["action"]) if a["action"] in ladder else -1,
