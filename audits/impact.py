@@ -216,19 +216,35 @@ def diff_parameters(base_dir: Path, head_dir: Path) -> list[dict]:
 
 
 # --------------------------------------------------------------------------------------------- impact
+@contextmanager
+def _side(which: str):
+    """A rulebook this version of patuh cannot use (an old format, a broken file) is named, not traced."""
+    try:
+        yield
+    except ImpactError:
+        raise
+    except Exception as exc:  # ParameterError, RuleLoadError, AuditError, LawError, …
+        raise ImpactError(f"{which}: this rulebook cannot be audited with this version of patuh "
+                          f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+
+
 def impact(base: str, head_rules: Path | None, packages: list[Package] | None, as_of: dt.date | None = None) -> dict:
     head_rules = Path(default_rules_dir(head_rules))
     t0 = time.perf_counter()
     with base_rulebook(base, head_rules) as base_rules:
         pkgs = packages or reference_packages(head_rules)
-        report = {"base": base, "head": str(head_rules), "parameters": diff_parameters(base_rules, head_rules),
-                  "packages": []}
+        with _side("--base " + base):
+            params = diff_parameters(base_rules, head_rules)
+        report = {"base": base, "head": str(head_rules), "parameters": params, "packages": []}
         for pkg in pkgs:
             with scratch_store() as engine:
                 iid = load(engine, pkg)
                 when = as_of or pkg.as_of
-                b = audit_with(engine, iid, base_rules, as_of=when)
-                h = audit_with(engine, iid, head_rules, as_of=b.as_of, period_from=b.period_from, period_to=b.period_to)
+                with _side("--base " + base):
+                    b = audit_with(engine, iid, base_rules, as_of=when)
+                with _side(f"the rulebook {head_rules}"):
+                    h = audit_with(engine, iid, head_rules, as_of=b.as_of, period_from=b.period_from,
+                                   period_to=b.period_to)
             entry = {"package": pkg.name, "path": str(pkg.path), "as_of": h.as_of.isoformat(),
                      "period_from": h.period_from, "period_to": h.period_to,
                      "revision_base": b.revision, "revision_head": h.revision,
@@ -266,7 +282,7 @@ def check(head_rules: Path | None, packages: list[Package] | None, update: bool,
     t0 = time.perf_counter()
     out = {"head": str(head_rules), "packages": [], "update": update}
     for pkg in packages or reference_packages(head_rules):
-        with scratch_store() as engine:
+        with scratch_store() as engine, _side(f"the rulebook {head_rules}"):
             h = audit_with(engine, load(engine, pkg), head_rules, as_of=as_of or pkg.as_of)
         path = snapshot_path(head_rules, pkg)
         snap = read_snapshot(path)
@@ -290,6 +306,13 @@ def _rp(v) -> str:
     return "–" if v in (None, "") else "Rp " + amount(Decimal(v), "id")
 
 
+def _value(v) -> str:
+    """A parameter value as written in the parameter file: 0.02, 10547400, or compact JSON for tables."""
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, ensure_ascii=False, separators=(", ", ": "))
+    return str(v)
+
+
 def _signed(v: Decimal) -> str:
     return ("+" if v > 0 else "−" if v < 0 else "±") + _rp(abs(v))[3:] if v else "0"
 
@@ -308,8 +331,9 @@ def render_text(report: dict, markdown: bool = False) -> str:
             say("|---|---|---|---|---|---|")
         for p in params:
             o, n = p["old"] or {}, p["new"] or {}
-            ov = json.dumps(o.get("value"), ensure_ascii=False) if o else "–"
-            nv = json.dumps(n.get("value"), ensure_ascii=False) if n else "–"
+            ov, nv = (_value(x["value"]) if x else "–" for x in (o, n))
+            if o and n and o.get("value") == n.get("value"):
+                nv = f"{nv} (nilai sama / same value)"
             st = f"{o.get('status', '–')} → {n.get('status', '–')}" if o.get("status") != n.get("status") else n.get("status", "–")
             src = n.get("source") or o.get("source") or "–"
             say(f"| {p['id']} | {p['valid_from']} | {ov} | {nv} | {st} | {src} |" if markdown else

@@ -41,6 +41,8 @@ def impact_cmd(base, packages, as_of, as_json, markdown, check, update, rules_di
             report = run_check(rules_dir, pkgs, update=update, as_of=as_of)
     except ImpactError as exc:
         raise click.ClickException(str(exc))
+    except Exception as exc:  # a user never sees a traceback
+        raise click.ClickException(f"{type(exc).__name__}: {exc}")
     if update and not as_json:
         for p in report["packages"]:
             click.echo(f"{p['snapshot']}: {p['findings']} temuan / findings (as_of {p['as_of']}, "
@@ -66,10 +68,15 @@ def sensitivity_cmd(run_id, db, as_json, rules_dir):
     """Kepekaan terhadap hukum yang belum pasti / findings resting on UNCONFIRMED or derived values."""
     from .impact import ImpactError, as_json as to_json
     from .sensitivity import render, sensitivity
-    from .store.db import get_engine, resolve_url
+    from .store.runs import StoreError, open_store
 
     try:
-        report = sensitivity(get_engine(resolve_url(db)), run_id, rules_dir)
+        engine, _where = open_store(db)  # never creates an empty database
+        report = sensitivity(engine, run_id, rules_dir)
+    except StoreError as exc:
+        raise click.ClickException(str(exc))
     except ImpactError as exc:
         raise click.ClickException(str(exc))
+    except Exception as exc:  # a user never sees a traceback
+        raise click.ClickException(f"{type(exc).__name__}: {exc}")
     click.echo(to_json(report) if as_json else render(report), nl=as_json)

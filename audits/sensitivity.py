@@ -29,15 +29,12 @@ SHARED_TABLES = ("recorded_actions", "reviews")
 
 
 def pick_run(conn, run_id: str | None) -> dict:
-    from .store import schema as s
+    from .store.runs import StoreError, get_run
 
-    q = select(s.runs)
-    if run_id:
-        q = q.where(s.runs.c.run_id == run_id)
-    rows = [dict(r) for r in conn.execute(q).mappings()]
-    if not rows:
-        raise ImpactError(f"run {run_id} not found" if run_id else "no audit run in this database — run `patuh audit` first")
-    return sorted(rows, key=lambda r: (r.get("seq") or 0, r["as_of"], r["run_id"]))[-1]
+    try:
+        return get_run(conn, run_id)
+    except StoreError as exc:
+        raise ImpactError(str(exc)) from None
 
 
 def copy_import(src, dst, import_id: int) -> int:
