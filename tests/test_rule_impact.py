@@ -215,3 +215,28 @@ def test_calc_warns_past_the_last_published_cap_and_reads_commas():
     assert r.exit_code == 2 and "write 1200000000" in r.output
     r = _run("calc", "jakon", "1200000000", "--on", "2025-03-01")
     assert "× 0,24 % = Rp 240.000" in r.output and "× 0,19 %" in r.output and "." + "24 %" not in r.output
+
+
+def test_audit_warns_and_records_a_cap_used_past_its_expected_successor(tmp_path):
+    """A rulebook whose newest JP cap is the March 2024 one, auditing 2025: the 2024 cap is used
+    (the law has no gap), but the run says so and keeps the warning."""
+    from sqlalchemy import select
+
+    from patuh.audits.store import schema as s
+    from patuh.audits.store.db import get_engine
+
+    rules = _rules(tmp_path)
+    path = rules / "parameters" / "iuran.yaml"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    kept = [line for line in lines if not ("valid_from: 2025-03-01, value: 10547400" in line
+                                           or "valid_from: 2026-03-01, value: 11086300" in line)]
+    assert len(kept) == len(lines) - 2
+    path.write_text("\n".join(kept), encoding="utf-8")
+    db = f"sqlite:///{tmp_path}/w.db"
+    r = _run("audit", DEMO, "--out", tmp_path / "out", "--no-pdf", "--db", db, "--rules", rules)
+    assert r.exit_code == 0, r.output
+    assert "parameter jp_wage_cap: nilai terakhir (berlaku sejak 2024-03-01)" in r.output
+    assert "nilai baru diharapkan sejak 2025-03-01" in r.output
+    with get_engine(db).connect() as conn:
+        counts = json.loads(conn.execute(select(s.runs.c.counts_json)).scalar())
+    assert any(w.startswith("parameter jp_wage_cap:") for w in counts["warnings"])
