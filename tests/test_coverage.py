@@ -270,3 +270,15 @@ def test_report_counts_construction_where_the_work_is(demo):
                       and data.employers[f["employer_id"]]["regency_code"] == code), Decimal(0))
         assert by_reg[code]["dues"] == expected + others
     assert sum(g["wages"] for g in by_reg.values()) == Decimal("812499")
+
+
+def test_chart_is_the_same_bytes_every_time():
+    from patuh.audits.dossiers.charts import coverage_bars
+
+    bars = [{"label": "Provinsi Kalimantan Barat", "coverage": Decimal("31.63"), "target": Decimal("59.56"),
+             "met": "tidak", "province": True},
+            {"label": "Kota Pontianak", "coverage": Decimal("59.56"), "target": Decimal("59.56"), "met": "ya"}]
+    first, second = coverage_bars(bars, "id"), coverage_bars(bars, "id")
+    assert first == second
+    assert "<dc:date>" not in first and "Matplotlib v" not in first  # no clock, no version stamp
+    assert "<text" not in first  # glyphs are paths: no font on the reader's machine decides the look
