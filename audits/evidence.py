@@ -107,6 +107,12 @@ def _bill(f, fact):
                      "due": "", "paid": "" if line.open else money(line.amount),
                      "outstanding": money(line.amount) if line.open else "",
                      "months_late": str(line.months_late), "fee": money(line.fee), "note": _fee_note(line)})
+    if sums.late_fee_paid:  # payments of kind denda by as_of: the sheet's fee total is what is still owed
+        rows.append({"period": period, "program": "DENDA", "base": "", "rate": "", "due": "",
+                     "paid": money(sums.late_fee_paid), "outstanding": "", "months_late": "",
+                     "fee": money(-min(sums.late_fee_paid, sums.fee.fee)),
+                     "note": f"denda keterlambatan yang telah dibayar (pembayaran jenis denda) sampai "
+                             f"{fact['as_of'].isoformat()}"})
     return rows
 
 

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import json
 import shutil
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
@@ -271,6 +272,13 @@ def test_late_fee_paid_closes_telat_bayar(db_url, tmp_path):
     audit(pkg, tmp_path / "o2", db_url)
     part = by_key(tmp_path / "o2" / "findings.csv")
     assert int(part[("TELAT-BAYAR", "E20:2025-05")]["late_fee"]) == fee - 1000
+    # the computation sheet shows the fee paid, so that its fee total is the late fee still owed
+    fid = part[("TELAT-BAYAR", "E20:2025-05")]["finding_id"]
+    ev = json.loads(invoke("explain", fid, "--db", db_url, "--json").stdout)["finding"]["evidence"]
+    fee_rows = [r for r in ev["computation"] if r["program"] == "DENDA"]
+    assert fee_rows[-1]["paid"] == "1000.00" and fee_rows[-1]["fee"] == "-1000.00"
+    owed = sum(Decimal(r["fee"]) for r in fee_rows)
+    assert owed.quantize(Decimal(1), rounding=ROUND_HALF_UP) == fee - 1000
     # only contribution payments count as paid: nothing else moved
     assert {k: (v["amount"], v["late_fee"]) for k, v in part.items() if k != ("TELAT-BAYAR", "E20:2025-05")} == \
         {k: (v["amount"], v["late_fee"]) for k, v in first.items() if k != ("TELAT-BAYAR", "E20:2025-05")}
