@@ -354,3 +354,30 @@ def test_explain_uses_the_rulebook_the_run_used(db_url, tmp_path):
     assert "Tunggakan iuran (rumusan lama)" in out  # the run's rulebook, not the installed one
     shutil.rmtree(rules)  # the rulebook the run used is gone: the explanation does not depend on it
     assert "Tunggakan iuran (rumusan lama)" in invoke("explain", fid, "--db", db_url).stdout
+
+
+def test_an_employer_who_paid_everything_has_no_case(db_url, tmp_path):
+    """E19 pays its three arrears months, then the late fees they leave: no finding, no case — not
+    a tmp2t request over 'TELAT-BAYAR Rp 0'."""
+    audit(DEMO, tmp_path / "o1", db_url)
+    first = by_key(tmp_path / "o1" / "findings.csv")
+    assert {c["employer_id"] for c in rows(tmp_path / "o1" / "cases.csv")} >= {"E19"}
+    pkg = copy_demo(tmp_path / "pkg")
+    lines = [f"E19,{p},{first[('TUNGGAKAN', f'E19:{p}')]['amount']},2025-11-20,VA-{p}"
+             for p in ("2025-07", "2025-08", "2025-09")]
+    with open(pkg / "payments.csv", "a", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    audit(pkg, tmp_path / "o2", db_url)
+    paid = by_key(tmp_path / "o2" / "findings.csv")
+    fees = {k: v for k, v in paid.items() if k[1].startswith("E19:")}
+    assert {k[0] for k in fees} == {"TELAT-BAYAR"} and len(fees) == 3  # only the late fees are left
+    e19 = next(c for c in rows(tmp_path / "o2" / "cases.csv") if c["employer_id"] == "E19")
+    assert int(e19["total_amount"]) == 0 and int(e19["total_late_fee"]) > 0
+    body = (pkg / "payments.csv").read_text(encoding="utf-8").splitlines()
+    body[0] += ",kind"
+    body = [body[0]] + [line + ",iuran" for line in body[1:]]
+    body += [f"E19,{k[1][4:]},{v['late_fee']},2025-11-25,DENDA-{k[1][4:]},denda" for k, v in sorted(fees.items())]
+    (pkg / "payments.csv").write_text("\n".join(body) + "\n", encoding="utf-8")
+    audit(pkg, tmp_path / "o3", db_url)
+    assert not [k for k in by_key(tmp_path / "o3" / "findings.csv") if k[1].startswith("E19")]
+    assert "E19" not in {c["employer_id"] for c in rows(tmp_path / "o3" / "cases.csv")}
