@@ -54,6 +54,8 @@ def _register() -> None:
     from patuh.audits.importer.command import load
     from patuh.audits import categories
     from patuh.audits.intake.command import ocds
+    from patuh.audits.law_corpus import citation_words
+    from patuh.audits.law_coverage import coverage_command as law_coverage
     from patuh.audits.lint import reference_problems
     from patuh.audits.lifecycle.commands import action, log, review
     from patuh.audits.read_commands import compare, runs
@@ -66,7 +68,9 @@ def _register() -> None:
     engine_cli.register_lint(reference_problems)
     engine_cli.register_lint(categories.lint)
     register_calculators(_calculators)
-    for command in (impact_cmd, sensitivity_cmd):  # rulebook commands that run audits live in audits/
+    engine_cli.register_citation_words(citation_words)
+    # rulebook commands that know the law corpus or run audits live in audits/
+    for command in (law_coverage(engine_cli.default_rules_dir), impact_cmd, sensitivity_cmd):
         engine_cli.rules.add_command(command)
     for command in (load, ocds, generate, audit, runs, findings, explain, cases, compare, action, review, log, verify,
                     calc, engine_cli.rules):

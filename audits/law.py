@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from patuh.engine.law import LawCorpus, LawError
+from .law_corpus import LawCorpus, LawError
 
 from .rulebook import rules_dir as default_rules_dir
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import string
 from pathlib import Path
 
-from patuh.engine.law import law_problems
+from .law_corpus import law_problems
 
 from .calculators import CALCULATORS
 from .facts.subjects import HIT_FIELDS, SUBJECT_FIELDS

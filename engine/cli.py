@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from patuh.engine.compiler import CompileError, compile_ruleset
-from patuh.engine.coverage import coverage_command
 from patuh.engine.examples import ExampleRunner, coverage, load_calculators, load_params
 from patuh.engine.ruleset import (
     AllOf,
@@ -51,13 +50,13 @@ def _rules_option(f):
                         help="rules directory (default: the rulebook installed with patuh)")(f)
 
 
-def _law(rules_dir: Path):
-    from patuh.engine.law import LawCorpus, LawError
+_CITATION_WORDS: list = []
 
-    try:
-        return LawCorpus.load(rules_dir)
-    except LawError:
-        return None  # `rules lint` says why
+
+def register_citation_words(words) -> None:
+    """The domain says what to print under a citation that has no quote of its own (e.g. the words
+    of its law corpus): `words(rules_dir) -> fn(instrument, article) -> str | None`."""
+    _CITATION_WORDS[:] = [words]
 
 
 def _load(rules_dir: Path | None) -> Ruleset:
@@ -73,8 +72,6 @@ def _load(rules_dir: Path | None) -> Ruleset:
 def rules() -> None:
     pass
 
-
-rules.add_command(coverage_command(lambda: default_rules_dir()))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -170,16 +167,15 @@ def show_cmd(rule_id: str, rules_dir: Path | None) -> None:
     langs = _languages(rs, r)
     click.echo("\n".join(f"  {lang.upper()}: {r.title.get(lang)}" for lang in langs))
     click.echo("\nDasar hukum / legal basis:")
-    law = _law(rules_dir or default_rules_dir())
+    words = _CITATION_WORDS[0](rules_dir or default_rules_dir()) if _CITATION_WORDS else None
     for lb in r.legal_basis:
         click.echo(f"  {lb.instrument} {lb.article or ''}".rstrip())
         if lb.quote:
             click.echo(f"    \u201c{lb.quote.strip()}\u201d")
-        elif law is not None:  # no quote: the corpus' own words, or its summary marked as such
-            art, cit, why = law.find(lb.instrument, lb.article or "")
-            if art is not None and not why:
-                mark = "" if art.kind == "kutipan" else f" [ringkasan, belum diverifikasi ({art.confidence})]"
-                click.echo(f"    {art.words(cit.ayat) if art.kind == 'kutipan' else art.text}{mark}")
+        elif words is not None:  # no quote: what the domain has to say about the article
+            text = words(lb.instrument, lb.article or "")
+            if text:
+                click.echo(f"    {text}")
     for lang, label in (("id", "Kondisi"), ("en", "Condition")):
         click.echo(f"\n{label}:")
         for line in condition_in_words(r.when, lang, 1):

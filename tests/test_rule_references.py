@@ -15,9 +15,9 @@ from click.testing import CliRunner
 import patuh.cli  # noqa: F401  - registers the domain's lint checks with the engine
 from patuh.audits.rulebook import RULES_DIR
 from patuh.engine.cli import lint_problems
-from patuh.engine.coverage import coverage_map
+from patuh.audits.law_coverage import coverage_map
 from patuh.engine.examples import ExampleRunner
-from patuh.engine.law import LawCorpus, parse_article
+from patuh.audits.law_corpus import LawCorpus, parse_article
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

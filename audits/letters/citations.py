@@ -1,4 +1,4 @@
-"""Citations for letters and dossiers, from the one legal corpus (rules/law/, engine.law).
+"""Citations for letters and dossiers, from the one legal corpus (rules/law/, audits.law_corpus).
 
 A citation is the instrument's full title, number and year, its Lembaran Negara / Tambahan LN (or
 Berita Negara) numbers, the article and ayat, and — when the article was read in the enacted text —
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from patuh.audits.rulebook import rules_dir
-from patuh.engine.law import LawCorpus, LawError
+from patuh.audits.law_corpus import LawCorpus, LawError
 
 # Where an enacted text may be read: the gazette collections and official JDIH portals, or a
 # reference to the instrument itself. Everything else (news, blogs, translations, document-sharing

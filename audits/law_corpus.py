@@ -258,3 +258,22 @@ def law_problems(rules_dir: Path | str, ruleset) -> list[str]:
                 out.append(f"{where}: quotes an article the corpus holds only as a summary (ringkasan, not "
                            f"verified): drop the quote or verify the article")
     return out
+
+
+def citation_words(rules_dir: Path | str):
+    """For `rules show`: what to print under a citation without a quote — the corpus' own words
+    (kutipan), or its summary marked as such (ringkasan). None where the corpus cannot be read
+    (`rules lint` says why)."""
+    try:
+        corpus = LawCorpus.load(rules_dir)
+    except LawError:
+        return None
+
+    def words(instrument: str, article: str) -> str | None:
+        art, cit, why = corpus.find(instrument, article)
+        if art is None or why:
+            return None
+        mark = "" if art.kind == "kutipan" else f" [ringkasan, belum diverifikasi ({art.confidence})]"
+        return f"{art.words(cit.ayat) if art.kind == 'kutipan' else art.text}{mark}"
+
+    return words

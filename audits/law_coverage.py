@@ -9,8 +9,9 @@ from pathlib import Path
 
 import click
 
-from patuh.engine.law import LawCorpus, LawError, parse_article
 from patuh.engine.ruleset import Ruleset
+
+from .law_corpus import LawCorpus, LawError, parse_article
 
 STATES = ("diuji", "dikutip", "belum")
 
