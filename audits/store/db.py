@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterator
 
@@ -109,8 +110,19 @@ def ensure_schema(engine: Engine) -> None:
     """Run the Alembic migrations up to head on ``engine`` (idempotent), in one transaction
     under the ``schema`` lock: all of it or none of it, one process at a time."""
     from alembic import command
+    from alembic.runtime.migration import MigrationContext
 
+    with engine.connect() as conn:  # at head already (nearly always): no lock, so readers never wait
+        if set(MigrationContext.configure(conn).get_current_heads()) == _script_heads():
+            return
     cfg = alembic_config(engine)
     with write_transaction(engine, "schema") as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+@lru_cache(maxsize=1)
+def _script_heads() -> frozenset[str]:
+    from alembic.script import ScriptDirectory
+
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
