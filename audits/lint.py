@@ -1,6 +1,6 @@
 """`rules lint`, the domain's part: every name a rule uses must exist in patuh.
 
-Registered with the engine's lint (engine.cli.register_lint): the engine knows no subjects, fields
+Registered with the engine's lint (engine.lint.register_lint): the engine knows no subjects, fields
 or calculators of its own."""
 from __future__ import annotations
 

@@ -1,15 +1,15 @@
 """`patuh rules list|show|lint|test` — the rulebook's own commands."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 from pathlib import Path
 
 import click
 
-from patuh.engine.compiler import CompileError, compile_ruleset
+from patuh.engine.compiler import CompileError
 from patuh.engine.examples import ExampleRunner, coverage, load_calculators, load_params
+from patuh.engine.lint import lint_problems, register_lint  # noqa: F401 - the domain registers through here
 from patuh.engine.ruleset import (
     AllOf,
     Comparison,
@@ -18,19 +18,10 @@ from patuh.engine.ruleset import (
     ParamRef,
     Ruleset,
     RuleLoadError,
-    load_collect,
 )
 from patuh.engine.trace import jsonable
 
 _DEFAULT_RULES_DIR: Path | None = None
-_LINT_CHECKS: list = []
-
-
-def register_lint(check) -> None:
-    """The domain adds checks of its own vocabulary (subjects, fact fields, calculators, …):
-    `check(rules_dir, ruleset, params) -> list[str]`, each problem as `<file> line <n>: …`."""
-    if check not in _LINT_CHECKS:
-        _LINT_CHECKS.append(check)
 
 
 def configure(default_rules_dir: Path) -> None:
@@ -189,40 +180,6 @@ def show_cmd(rule_id: str, rules_dir: Path | None) -> None:
         extra = "".join(f", {k}={v}" for k, v in {"amount": ex.amount, **ex.expected}.items() if v is not None)
         click.echo(f"  [{expect}{extra}] {ex.name}")
         click.echo(f"      {json.dumps(jsonable(ex.fact), ensure_ascii=False)}")
-
-
-# ---------------------------------------------------------------------------------------------
-def lint_problems(rules_dir: Path, today: dt.date | None = None) -> list[str]:
-    today = today or dt.date.today()
-    ruleset, problems = load_collect(rules_dir)
-    try:
-        compile_ruleset(ruleset)
-    except CompileError as exc:
-        problems.extend(str(exc).splitlines())
-    params, perr = load_params(ruleset)
-    uses_params = any(r.params_used() for r in ruleset)
-    if params is None and uses_params:
-        problems.append(f"{ruleset.params_dir()}: parameters cannot be loaded: {perr}")
-    if params is not None:
-        problems.extend(params.problems(today))
-    for r in ruleset:
-        if params is not None:
-            for ref in r.params_used():
-                if ref.param not in params:
-                    problems.append(f"{r.path} line {ref.line}: unknown parameter '{ref.param}'")
-        if not r.examples_firing() or not r.examples_silent():
-            problems.append(f"{r.path} line {r.line_of('examples')}: needs at least one firing and one silent "
-                            f"example (has {r.examples_firing()} firing, {r.examples_silent()} silent)")
-        if not any(lb.article for lb in r.legal_basis):
-            problems.append(f"{r.path} line {r.line_of('legal_basis')}: needs a legal basis with an article")
-        for name in r.evidence:
-            if not name.replace("_", "").isalnum():
-                problems.append(f"{r.path} line {r.line_of('evidence')}: evidence {name!r} is not a field name")
-    for check in _LINT_CHECKS:
-        problems.extend(check(rules_dir, ruleset, params))
-    if not ruleset.rules and not problems:
-        problems.append(f"{rules_dir}: no rule files")
-    return problems
 
 
 @rules.command("lint")

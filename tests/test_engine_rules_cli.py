@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from patuh.engine import cli as engine_cli
 from patuh.engine import examples as engine_examples
+from patuh.engine import lint as engine_lint
 from patuh.engine.cli import lint_problems, rules
 from patuh.engine.ruleset import Ruleset, RuleLoadError, load_collect, revision_of
 
@@ -22,7 +22,7 @@ BASIC = DATA / "rules_basic"
 @pytest.fixture(autouse=True)
 def engine_alone(monkeypatch):
     """The engine on its own test rulebook: without the checks patuh's domain adds to lint."""
-    monkeypatch.setattr(engine_cli, "_LINT_CHECKS", [])
+    monkeypatch.setattr(engine_lint, "_CHECKS", [])
     monkeypatch.setattr(engine_examples, "_REGISTERED", [])
 
 
