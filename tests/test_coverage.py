@@ -282,3 +282,24 @@ def test_chart_is_the_same_bytes_every_time():
     assert first == second
     assert "<dc:date>" not in first and "Matplotlib v" not in first  # no clock, no version stamp
     assert "<text" not in first  # glyphs are paths: no font on the reader's machine decides the look
+
+
+def test_target_source_is_shown_as_a_secondary_source_and_law_sources_stay_filtered(demo):
+    from patuh.audits.dossiers.report_coverage import target_sources
+
+    # a target is a policy figure: its news source is its source, labelled secondary; a part that
+    # points to an enacted text (a Perda on a JDIH) is the source of law
+    assert target_sources("jdih.kalbarprov.go.id/perda-2-2026; kalbar.antaranews.com/berita/1") == (
+        "jdih.kalbarprov.go.id/perda-2-2026", "kalbar.antaranews.com/berita/1")
+    assert target_sources("kalbar.antaranews.com/berita/669209; penakalbar.com") == (
+        "", "kalbar.antaranews.com/berita/669209; penakalbar.com")
+    assert target_sources(None) == ("", "")
+    out, _, _ = demo
+    sec = _text((out / "dossiers/pemprov/laporan.html").read_text(encoding="utf-8"))
+    sec = sec[sec.index("1.4 Dasar angka"):sec.index("2. Temuan dan nilai per kategori")]
+    assert ("Sumber sekunder (pemberitaan, bukan teks peraturan): kalbar.antaranews.com/berita/669209; "
+            "suaraborneo.id 2025/10; penakalbar.com") in sec
+    assert "Sumber: kalbar" not in sec  # never printed as a source of law
+    # the BPU contribution is a legal figure: its news sources stay filtered out
+    bpu = sec[sec.index("Iuran BPU minimum"):]
+    assert "Sumber: sumber sekunder, belum diverifikasi" in bpu and "tribunnews" not in bpu

@@ -42,6 +42,29 @@ def _param(data: RunData, pid: str) -> list[dict]:
     return [seen[k] for k in sorted(seen, key=lambda k: (str(k[0]), k[1] or ""))]
 
 
+def target_sources(text) -> tuple[str, str]:
+    """(enacted texts, everything else) of a UCJ target's `;`-separated source line.
+
+    A target is a policy figure, not law: where it was published (news reports of the governor's
+    statement) is its source and is printed as such, labelled secondary. Only the parts that point to
+    an enacted text (a Perda read on a JDIH) are printed as a source of law; the legal citations
+    elsewhere keep the `lawsrc` filter, which never shows a news site."""
+    from patuh.audits.letters.citations import lawful_sources
+
+    law = lawful_sources(text)
+    kept = set(law.split("; ")) if law else set()
+    other = [p.strip() for p in str(text or "").split(";") if p.strip() and p.strip() not in kept]
+    return law, "; ".join(other)
+
+
+def _targets(data: RunData) -> list[dict]:
+    out = []
+    for p in _param(data, "ucj_target"):
+        law, secondary = target_sources(p.get("source"))
+        out.append(dict(p, law_source=law, secondary_source=secondary))
+    return out
+
+
 def _alt(year: int, province: dict | None, regions: list[dict], lang: str) -> str:
     """The chart in words, for a reader who cannot see it; the table after it has every figure."""
     en = lang == "en"
@@ -69,7 +92,7 @@ def coverage_context(data: RunData, lang: str) -> dict:
     ctx = {"recorded": c is not None, "year": c.year if c else None, "has_workforce": bool(c and c.has_workforce),
            "has_villages": bool(c and c.has_villages), "province": None, "regions": [], "sectors": [],
            "villages": [], "village_province": None, "chart": None, "chart_alt": "",
-           "targets": _param(data, "ucj_target"), "bpu": (_param(data, "bpu_minimum_contribution") or [None])[-1]}
+           "targets": _targets(data), "bpu": (_param(data, "bpu_minimum_contribution") or [None])[-1]}
     if c is None:
         return ctx
     rows = [_view(r, lang) for r in c.rows]
