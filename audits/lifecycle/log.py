@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 
 from patuh.audits.store import schema as s
+from patuh.audits.store.db import take_lock
 
 GENESIS = "0" * 64
 KINDS = ("load", "audit", "action", "review")
@@ -37,6 +38,7 @@ def event_hash(event_id: int, at: str, who: str, kind: str, summary: str, ids_js
 
 def append(conn: Connection, kind: str, summary: str, ids: dict, by: str | None = None) -> dict:
     """Append one event in the caller's transaction (so an event exists iff its change does)."""
+    take_lock(conn, "audit_log")  # two appends at once would both read the same last event
     log = s.audit_log
     last = conn.execute(select(log.c.event_id, log.c.hash).order_by(log.c.event_id.desc()).limit(1)).first()
     event_id = (last.event_id + 1) if last else 1

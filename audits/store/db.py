@@ -80,6 +80,13 @@ def lock_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(f"patuh:{name}".encode()).digest()[:8], "big", signed=True)
 
 
+def take_lock(conn: Connection, name: str) -> None:
+    """Inside the caller's transaction on PostgreSQL: wait for, then hold until commit, the
+    advisory lock ``name`` (SQLite has one write lock for the whole database anyway)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key(name)})
+
+
 @contextmanager
 def write_transaction(engine: Engine, lock: str) -> Iterator[Connection]:
     """A transaction (committed at the end of the block, rolled back on error) that holds the
@@ -101,8 +108,7 @@ def write_transaction(engine: Engine, lock: str) -> Iterator[Connection]:
                 dbapi.isolation_level = saved
         return
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key(lock)})
+        take_lock(conn, lock)
         yield conn
 
 
