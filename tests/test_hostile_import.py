@@ -351,3 +351,31 @@ def test_the_largest_amounts_audit_on_both_databases(db_url, tmp_path):
     res = CliRunner().invoke(main, ["audit", str(pkg), "--out", str(tmp_path / "out"), "--db", db_url, "--no-pdf"])
     assert res.exit_code == 0, res.output
     assert "Traceback" not in res.output and "out of range" not in res.output
+
+
+def test_a_sheet_named_in_capitals_beside_its_csv_is_given_twice(engine, tmp_path):
+    from openpyxl import Workbook
+
+    pkg = mini(tmp_path)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "WORKFORCE"
+    import csv
+
+    with open(pkg / "workforce.csv", newline="", encoding="utf-8") as fh:
+        for row in csv.reader(fh):
+            ws.append(row)
+    wb.save(pkg / "data.xlsx")
+    assert "workforce: table given twice, as workforce.csv and as data.xlsx sheet WORKFORCE — keep one of them" \
+           in refused(engine, pkg)
+    (pkg / "workforce.csv").unlink()
+    assert load_package(pkg, engine).rows["workforce"] == 2
+
+
+def test_a_table_file_over_the_size_cap_is_refused(engine, tmp_path, monkeypatch):
+    from patuh.audits.importer import reader
+
+    monkeypatch.setattr(reader, "MAX_CSV_BYTES", 200)
+    pkg = mini(tmp_path)
+    size = (pkg / "payroll.csv").stat().st_size
+    assert f"payroll.csv: {size:,} bytes — larger than the 200 bytes a package file may have" in refused(engine, pkg)
