@@ -138,8 +138,9 @@ def _read_yaml(path: Path, errors: _Errors, warnings: list[str]) -> _Meta:
             continue
         if value is None:
             continue
-        if isinstance(value, (dict, list)) or isinstance(value, bool):
-            errors.add(f"{PACKAGE_YAML}, key {key}: {show(value)} is not a single value — "
+        if isinstance(value, (dict, list, bool)):
+            what = "a yes/no value" if isinstance(value, bool) else "not a single value"
+            errors.add(f"{PACKAGE_YAML}, key {key}: {show(value)} is {what} — "
                        + ("a date YYYY-MM-DD" if key == "as_of" else
                           "a province code of 2 digits, e.g. \"61\"" if key == "province" else "one line of text")
                        + " expected")
