@@ -6,13 +6,9 @@ from decimal import Decimal
 
 import click
 
-from sqlalchemy import select
-
-from patuh.audits.store import schema as s
-from patuh.audits.store.db import ensure_schema, get_engine, resolve_url
-
 from . import coverage as cov
 from .audit_command import DB_HELP, _fail
+from .store import runs as store
 from .text import number
 
 
@@ -39,21 +35,22 @@ def _json_value(k: str, v):
     return float(v) if isinstance(v, Decimal) else v  # two-decimal percentages print exactly
 
 
-def as_json(run: dict, c: cov.Coverage | None) -> dict:
+def as_json(run: dict, c: cov.Coverage | None, where: str = "") -> dict:
     return {
-        "run_id": run["run_id"], "as_of": run["as_of"].isoformat(), "year": c.year if c else None,
+        "database": where, "run_id": run["run_id"], "as_of": run["as_of"].isoformat(), "year": c.year if c else None,
         "coverage": [{k: _json_value(k, v) for k, v in r.items()} for r in (c.rows if c else [])],
         "villages": [{k: _json_value(k, v) for k, v in r.items()} for r in (c.villages if c else [])],
     }
 
 
-def as_text(run: dict, c: cov.Coverage | None, lang: str) -> list[str]:
+def as_text(run: dict, c: cov.Coverage | None, lang: str, where: str = "") -> list[str]:
     from patuh.audits.dossiers.regions import regency_name
 
     en = lang == "en"
     region = (lambda code: ("West Kalimantan Province" if en else "Provinsi Kalimantan Barat") if code == cov.PROVINCE
               else regency_name(code, lang))
-    out = [f"run {run['run_id']} · as_of {run['as_of']}" + (f" · {'year' if en else 'tahun'} {c.year}" if c else "")]
+    db = (f"{'database' if en else 'basis data'} {where} · " if where else "")
+    out = [f"{db}run {run['run_id']} · as_of {run['as_of']}" + (f" · {'year' if en else 'tahun'} {c.year}" if c else "")]
     if c is None or not c.has_workforce:
         out.append("no workforce table in the package: no coverage figures" if en else
                    "paket tanpa tabel workforce: tidak ada angka cakupan")
@@ -81,45 +78,35 @@ def as_text(run: dict, c: cov.Coverage | None, lang: str) -> list[str]:
         fmt = "{:<28} {:>6} {:>8} {:>9} {:>8} {:>8} {:>9} {:>8} {:>8} {:>9} {:>6} {:>16}"
         out.append(fmt.format(*head))
         for r in c.villages:
-            out.append(fmt.format(region(r["region_code"])[:28], r["villages"], r["villages_registered"],
+            out.append(fmt.format(region(r["region_code"])[:28], _int(r["villages"], lang),
+                                  _int(r["villages_registered"], lang),
                                   _pct(r["villages_registered_pct"], lang), _int(r["officials"], lang),
                                   _int(r["officials_registered"], lang), _pct(r["officials_pct"], lang),
-                                  r["bpd_villages"], r["bpd_villages_registered"], _pct(r["bpd_pct"], lang),
+                                  _int(r["bpd_villages"], lang), _int(r["bpd_villages_registered"], lang),
+                                  _pct(r["bpd_pct"], lang),
                                   _int(r["officials_unregistered"], lang), _rp(r["cost_per_year"], lang)))
     return out
 
 
-def _run(conn, run_id: str | None) -> dict:
-    """The run named, or the one recorded last (runs recorded before migration 0003 have no seq)."""
-    q = select(s.runs)
-    if run_id:
-        q = q.where(s.runs.c.run_id == run_id.upper())
-    rows = [dict(r) for r in conn.execute(q).mappings()]
-    if not rows:
-        _fail(f"run {run_id} not found" if run_id else "no audit run in this database — run `patuh audit` first")
-    return max(rows, key=lambda r: (r.get("seq") or 0, r["as_of"], r["run_id"]))
-
-
 @click.command("coverage")
-@click.option("--run", default=None, help="Run id (default: the run with the latest as_of).")
+@click.option("--run", default=None, help="Run id (default: the latest recorded run).")
 @click.option("--json", "as_json_flag", is_flag=True, help="JSON instead of text.")
 @click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True)
 @click.option("--db", default=None, metavar="URL", help=DB_HELP)
 def coverage(run, as_json_flag, lang, db):
     """Cakupan kepesertaan terhadap target UCJ / coverage against the UCJ target, villages."""
-    engine = get_engine(resolve_url(db))
-    ensure_schema(engine)
-    with engine.connect() as conn:
-        r = _run(conn, run)
-        try:
-            counts = json.loads(r["counts_json"] or "{}")
-        except ValueError:
-            counts = {}
-        c = cov.load(conn, r["run_id"], counts)
+    # a reading command: never creates a database (docs: the read commands), says which one it read
+    try:
+        engine, where = store.open_store(db)
+        with engine.connect() as conn:
+            r = store.get_run(conn, run)
+            c = cov.load(conn, r["run_id"], r.get("counts") or {})
+    except store.StoreError as exc:
+        _fail(str(exc))
     if as_json_flag:
-        click.echo(json.dumps(as_json(r, c), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(as_json(r, c, where), ensure_ascii=False, indent=2))
         return
     if c is None:
         _fail(f"run {r['run_id']} was recorded without coverage figures — run `patuh audit` again")
-    for line in as_text(r, c, lang):
+    for line in as_text(r, c, lang, where):
         click.echo(line)

@@ -303,3 +303,15 @@ def test_target_source_is_shown_as_a_secondary_source_and_law_sources_stay_filte
     # the BPU contribution is a legal figure: its news sources stay filtered out
     bpu = sec[sec.index("Iuran BPU minimum"):]
     assert "Sumber: sumber sekunder, belum diverifikasi" in bpu and "tribunnews" not in bpu
+
+
+def test_patuh_coverage_reads_and_never_creates_a_database(tmp_path, demo):
+    from patuh.cli import main
+
+    missing = tmp_path / "none.db"
+    res = CliRunner().invoke(main, ["coverage", "--db", f"sqlite:///{missing}"])
+    assert res.exit_code == 1 and "no database at" in res.output and "Traceback" not in res.output
+    assert not missing.exists()
+    _, _, cli = demo
+    assert json.loads(cli[("--json",)].output)["database"]  # says which database it read
+    assert cli[()].output.startswith("basis data ")
