@@ -282,6 +282,7 @@ def _record(engine: Engine, r: AuditResult, used: list[dict], rulebook: dict, by
         coverage.forget(conn, r.run_id)
         store.record_run(conn, r, used, rulebook, audit_log.actor(by))
         audit_log.append(conn, "audit", f"run {r.run_id} of import {r.import_id} ({package}), as_of "
-                         f"{r.as_of.isoformat()}, {r.period_from}..{r.period_to}: {len(r.findings)} findings, "
+                         f"{r.as_of.isoformat()}, {r.period_from}..{r.period_to}: {len(r.findings)} findings"
+                         + (f" ({r.counts['set_aside']} set aside)" if r.counts.get("set_aside") else "") + ", "
                          f"{len(r.cases)} cases", {"run_id": r.run_id, "import_id": r.import_id}, by)
         coverage.record(conn, r.run_id, r.coverage)
