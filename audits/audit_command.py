@@ -36,7 +36,7 @@ def _progress(msg: str) -> None:
 @click.option("--to", "period_to", default=None, type=PERIOD, help="Last contribution month (default: last payroll month).")
 @click.option("--as-of", "as_of", default=None, type=DATE, help="Reference date (default: as_of of package.yaml, else today).")
 @click.option("--db", default=None, metavar="URL", help=DB_HELP)
-@click.option("--rules", "rules_dir", default=None, type=click.Path(file_okay=False), help="Rules folder (default: ./rules or the installed rulebook).")
+@click.option("--rules", "rules_dir", default=None, type=click.Path(file_okay=False), help="Rules folder (default: the installed rulebook; the working directory is never searched).")
 @click.option("--lang", type=click.Choice(["id", "en"]), default="id", show_default=True, help="Language of the dossiers.")
 @click.option("--pdf/--no-pdf", default=True, show_default=True, help="Also write PDF dossiers.")
 @click.option("--all-dossiers", is_flag=True, help="A law-enforcement dossier for every case, not only skk/pidana.")

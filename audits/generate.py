@@ -663,7 +663,7 @@ def generate_package(out: Path, n_employers: int, period_from: str, period_to: s
 @click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
               help="Reference date written to package.yaml (default: 60 days after the last month).")
 @click.option("--rules", "rules_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Rules folder whose parameters/ the answer key uses (default: ./rules or the installed rulebook).")
+              help="Rules folder whose parameters/ the answer key uses (default: the installed rulebook).")
 def generate(out: Path, n_employers: int, months: str, seed: int, as_of, rules_dir: Path | None) -> None:
     """Tulis paket data sintetis / write a synthetic data package with an answer key.
 

@@ -257,3 +257,10 @@ def test_amount_text_for_messages_and_sheets():
     assert text.amount(D("560000.25")) == "560.000,25" and text.amount(D("560000.25"), "en") == "560,000.25"
     assert text.amount(D("1000000.5")) == "1.000.000,50" and text.amount(D("924000")) == "924.000"
     assert rupiah_exact(D("-1234.5")) == "Rp -1.234,50" and rupiah_exact(D("1234567")) == "Rp 1.234.567"
+
+
+def test_rules_option_help_says_where_the_rulebook_is():
+    # audits/rulebook.py: the working directory is never searched; the help must not say ./rules
+    for args in (["calc", "denda", "--help"], ["audit", "--help"], ["generate", "--help"]):
+        res = CliRunner().invoke(main, args)
+        assert res.exit_code == 0 and "./rules" not in res.output and "installed rulebook" in res.output, args

@@ -61,7 +61,7 @@ def _int(d: Decimal) -> int:
 
 
 rules_option = click.option("--rules", "rules_dir", default=None, type=click.Path(file_okay=False),
-                            help="Rules folder (default: ./rules or the installed rulebook).")
+                            help="Rules folder (default: the installed rulebook; the working directory is never searched).")
 
 
 @click.group("calc")
