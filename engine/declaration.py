@@ -7,8 +7,8 @@ units and statuses its parameters may use. The engine knows none of these of its
     rounding: {quantum: 1, mode: half-up}
     parameters: {units: [fraction, money, …], statuses: [P, D, …]}
 
-A rulebook without the file gets the generic defaults below: texts in any language, no extra
-amount, amounts left exact, the generic units, any status.
+A rulebook without the file (or a parameters folder read on its own) gets the generic defaults
+below: texts in any language, no extra amount, amounts left exact, any unit, any status.
 """
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from typing import Any
 import yaml
 
 FILE = "rulebook.yaml"
-GENERIC_UNITS = ("fraction", "money", "days", "months", "bands", "list", "date-rule", "count", "text")
 ROUNDING_MODES = {"half-up": ROUND_HALF_UP, "half-even": ROUND_HALF_EVEN, "down": ROUND_DOWN, "up": ROUND_UP}
 RESERVED_AMOUNTS = {"amount", "id", "category", "subject", "title", "message", "legal_basis", "severity", "when",
                     "evidence", "examples", "name", "fact", "fires"}
@@ -36,7 +35,7 @@ class Declaration:
     amounts: tuple[str, ...] = ()
     quantum: Decimal | None = None
     mode: str = "half-up"
-    units: tuple[str, ...] = GENERIC_UNITS
+    units: tuple[str, ...] | None = None  # None: any unit name (nothing declared)
     statuses: tuple[str, ...] | None = None
 
     def round(self, value: Any) -> Decimal:

@@ -311,7 +311,9 @@ def parse_parameter_file(text: str, file: str, declaration: Declaration | None =
         if unknown:
             raise ParameterError(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
         unit = raw.get("unit")
-        if unit not in units:
+        if not isinstance(unit, str) or not unit:
+            raise ParameterError(f"{where}: needs a 'unit'")
+        if units is not None and unit not in units:
             raise ParameterError(f"{where}: unit {unit!r} is not one of {', '.join(units)}")
         values = []
         for j, rv in enumerate(raw.get("values") or []):

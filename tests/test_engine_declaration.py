@@ -51,8 +51,6 @@ def test_the_declared_rounding_and_named_amount(rules, calcs):
 
 def test_without_a_declaration_amounts_stay_exact_and_late_fee_is_no_field(rules, calcs):
     (rules / "rulebook.yaml").unlink()
-    (rules / "parameters" / "basic.yaml").write_text(
-        (rules / "parameters" / "basic.yaml").read_text().replace("unit: rupiah", "unit: money"))
     with pytest.raises(RuleLoadError, match=r"ARR-01.yaml line \d+: unknown field 'late_fee'"):
         Ruleset.load(rules)
     arr = rules / "arrears" / "ARR-01.yaml"
