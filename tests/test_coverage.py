@@ -182,6 +182,12 @@ def test_province_summed_from_regencies_and_zero_denominators(tmp_path):
     vil = {r["region_code"]: r for r in _csv(out / "villages.csv")}
     assert (vil["6102"]["villages_registered_pct"], vil["6102"]["officials_pct"], vil["6102"]["bpd_pct"]) == ("0.00", "", "")
     assert vil["61"]["villages"] == "13" and vil["61"]["officials_pct"] == "58.53"
+    # the report does not pass the sum of 12 regencies off as the province's own figure
+    report = _text((out / "dossiers/pemprov/laporan.html").read_text(encoding="utf-8"))
+    assert ("Pada tahun 2025, 781.689 dari 2.201.300 pekerja di 12 kabupaten/kota dalam paket data menjadi "
+            "peserta aktif BPJS Ketenagakerjaan: cakupan 35,51 %, di bawah target UCJ 59,56 %.") in report
+    assert "pekerja di Kalimantan Barat" not in report
+    assert "cakupan 2025, jumlah kabupaten/kota dalam paket (target 59,56 %)" in report
 
 
 def test_targets_by_year_and_region():
@@ -237,6 +243,8 @@ def test_report_opens_with_coverage_and_keeps_dues_and_wages_apart(demo):
     assert first < text.index("2. Temuan dan nilai per kategori")
     sec = text[first:text.index("2. Temuan dan nilai per kategori")]
     assert "cakupan 31,63 %, di bawah target UCJ 59,56 %" in sec
+    assert "575.486 dari 1.819.430 pekerja di Kalimantan Barat" in sec  # the package's own province row
+    assert "cakupan provinsi 2025 (target 59,56 %)" in text
     assert "508.167 peserta lagi" in sec and "Rp 102.446.467.200 per tahun" in sec
     assert "Kabupaten Sanggau 245.600 99.387 40,47 % 58,65 % tidak 44.658 Rp 9.003.052.800 0" in sec
     assert "Kota Pontianak 325.000 193.570 59,56 % 59,56 % ya 0 Rp 0 0" in sec

@@ -124,8 +124,12 @@ def lead_text(cov: dict, lang: str) -> str:
         return ""
     n = lambda v: number(Decimal(int(v)), lang)  # noqa: E731
     bpu = cov["bpu"]["value"] if cov["bpu"] else None
+    # a province row summed from the package's regencies is not the province's figure: say whose it is
+    summed = p["source"] == SUMMED
+    k = len(cov["regions"])
     if lang == "en":
-        s = (f"In {p['year']}, {n(p['participants'])} of {n(p['workers'])} workers in West Kalimantan were active BPJS "
+        where = f"the {k} regencies and cities of the data package" if summed else "West Kalimantan"
+        s = (f"In {p['year']}, {n(p['participants'])} of {n(p['workers'])} workers in {where} were active BPJS "
              f"Ketenagakerjaan participants: coverage {p['coverage_pct_txt']}")
         if p["target_pct"] is None:
             return s + "; no target is in force for that year."
@@ -135,7 +139,8 @@ def lead_text(cov: dict, lang: str) -> str:
                   f"the minimum contribution of {fmt.rupiah(bpu)} a month they cost "
                   f"{fmt.rupiah(p['gap_cost_per_year'])} a year.")
         return s
-    s = (f"Pada tahun {p['year']}, {n(p['participants'])} dari {n(p['workers'])} pekerja di Kalimantan Barat menjadi "
+    where = f"{k} kabupaten/kota dalam paket data" if summed else "Kalimantan Barat"
+    s = (f"Pada tahun {p['year']}, {n(p['participants'])} dari {n(p['workers'])} pekerja di {where} menjadi "
          f"peserta aktif BPJS Ketenagakerjaan: cakupan {p['coverage_pct_txt']}")
     if p["target_pct"] is None:
         return s + "; belum ada target untuk tahun itu."
