@@ -188,6 +188,9 @@ def test_province_summed_from_regencies_and_zero_denominators(tmp_path):
             "peserta aktif BPJS Ketenagakerjaan: cakupan 35,51 %, di bawah target UCJ 59,56 %.") in report
     assert "pekerja di Kalimantan Barat" not in report
     assert "cakupan 2025, jumlah kabupaten/kota dalam paket (target 59,56 %)" in report
+    alt = re.search(r'<img src="data:image/svg\+xml;base64,[A-Za-z0-9+/=]+" alt="([^"]+)"',
+                    (out / "dossiers/pemprov/laporan.html").read_text(encoding="utf-8")).group(1)
+    assert "Jumlah kabupaten/kota dalam paket 35,51" in alt and "Provinsi 35,51" not in alt
 
 
 def test_targets_by_year_and_region():

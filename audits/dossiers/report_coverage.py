@@ -73,8 +73,9 @@ def _alt(year: int, province: dict | None, regions: list[dict], lang: str) -> st
               if en else f"Diagram batang: cakupan kepesertaan tiap kabupaten/kota tahun {year} terhadap targetnya "
                          "(tanda merah).")]
     if province and province["coverage_pct"] is not None:
-        parts.append((f"Province {province['coverage_pct_txt']}, target {province['target_pct_txt']}." if en else
-                      f"Provinsi {province['coverage_pct_txt']}, target {province['target_pct_txt']}."))
+        who = ((("Sum of the package's regencies" if en else "Jumlah kabupaten/kota dalam paket"))
+               if province["source"] == SUMMED else ("Province" if en else "Provinsi"))
+        parts.append(f"{who} {province['coverage_pct_txt']}, target {province['target_pct_txt']}.")
     if shown:
         share = lambda r: (Fraction(r["participants"], r["workers"]), r["region_code"])  # noqa: E731 unrounded
         hi, lo = max(shown, key=share), min(shown, key=share)
@@ -85,6 +86,12 @@ def _alt(year: int, province: dict | None, regions: list[dict], lang: str) -> st
                       f"Tertinggi {hi['name']} {hi['coverage_pct_txt']}, terendah {lo['name']} {lo['coverage_pct_txt']}; "
                       f"{met} dari {with_target} mencapai targetnya. Semua angka ada pada tabel 1.1."))
     return " ".join(parts)
+
+
+def _bar_label(row: dict, lang: str) -> str:
+    if row["province"] and row["source"] == SUMMED:
+        return "Sum of regencies in package" if lang == "en" else "Jumlah kab./kota dalam paket"
+    return row["name"]
 
 
 def coverage_context(data: RunData, lang: str) -> dict:
@@ -110,7 +117,7 @@ def coverage_context(data: RunData, lang: str) -> dict:
     bars = ([ctx["province"]] if ctx["province"] else []) + ctx["regions"]
     bars = [b for b in bars if b["coverage_pct"] is not None]
     if bars:
-        svg = charts.coverage_bars([{"label": b["name"], "coverage": b["coverage_pct"], "target": b["target_pct"],
+        svg = charts.coverage_bars([{"label": _bar_label(b, lang), "coverage": b["coverage_pct"], "target": b["target_pct"],
                                      "met": b["met"], "province": b["province"]} for b in bars], lang)
         ctx["chart"] = charts.data_uri(svg)
         ctx["chart_alt"] = _alt(c.year, ctx["province"], ctx["regions"], lang)
