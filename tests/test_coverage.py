@@ -248,6 +248,7 @@ def test_report_opens_with_coverage_and_keeps_dues_and_wages_apart(demo):
     assert "cakupan 31,63 %, di bawah target UCJ 59,56 %" in sec
     assert "575.486 dari 1.819.430 pekerja di Kalimantan Barat" in sec  # the package's own province row
     assert "cakupan provinsi 2025 (target 59,56 %)" in text
+    assert "Kekurangan = target × pekerja (dibulatkan ke atas) − peserta, tidak kurang dari 0" in sec  # max(0, …)
     assert "508.167 peserta lagi" in sec and "Rp 102.446.467.200 per tahun" in sec
     assert "Kabupaten Sanggau 245.600 99.387 40,47 % 58,65 % tidak 44.658 Rp 9.003.052.800 0" in sec
     assert "Kota Pontianak 325.000 193.570 59,56 % 59,56 % ya 0 Rp 0 0" in sec
