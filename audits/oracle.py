@@ -407,29 +407,36 @@ def find_payment(employer: dict, payroll_by_month, declarations_by_month, paymen
         due = params.due_date(period)  # D(P) via audits.calc.calendar.due_date, remembered
         if not due < scope.as_of:
             continue
+        # lifecycle.md: only `iuran` payments (the default) count in Paid and in the late fee; `denda`
+        # payments made by as_of are deducted from the fee a finding reports
+        month_pays = payments_by_month.get(period, [])
+        contributions = [p for p in month_pays if (p.get("kind") or "iuran") != "denda"]
+        fee_paid = sum((p["amount"] for p in month_pays
+                        if p.get("kind") == "denda" and p["paid_on"] <= scope.as_of), ZERO)
         deductions = sum((_deduction(r) for r in payroll_by_month.get(period, [])), ZERO)
         if not is_registered(employer):
             # Interpretation: for an employer without npp "nothing was ever paid" is read as no
             # payment for P on or before as_of (an unregistered employer has no bill to compare).
-            paid = sum((p["amount"] for p in payments_by_month.get(period, []) if p["paid_on"] <= scope.as_of), ZERO)
+            paid = sum((p["amount"] for p in contributions if p["paid_on"] <= scope.as_of), ZERO)
             if deductions > 0 and paid == 0:
                 out.append(_month_finding("IURAN-PEKERJA-TIDAK-DISETOR", eid, period, deductions, None,
                                           "worker contributions deducted, employer not registered"))
             continue
         pos = payment_position(employer, period, declarations_by_month.get(period, []),
-                               payments_by_month.get(period, []), scope, params)
+                               contributions, scope, params)
         b = pos.bill.total
         if b <= 0:
             continue  # Interpretation: no declarations → B = 0 → nothing owed, nothing late
+        fee = max(pos.fee - fee_paid, ZERO)
         if pos.paid < b:
-            out.append(_month_finding("TUNGGAKAN", eid, period, b - pos.paid, pos.fee,
+            out.append(_month_finding("TUNGGAKAN", eid, period, b - pos.paid, fee,
                                       f"bill {b}, paid {pos.paid} by {scope.as_of}"))
             if deductions > 0:
                 out.append(_month_finding("IURAN-PEKERJA-TIDAK-DISETOR", eid, period,
                                           min(deductions, b - pos.paid), None,
                                           f"deducted {deductions} from wages, {b - pos.paid} unpaid"))
-        elif pos.completed_on is not None and pos.completed_on > pos.due:
-            out.append(_month_finding("TELAT-BAYAR", eid, period, ZERO, pos.fee,
+        elif pos.completed_on is not None and pos.completed_on > pos.due and round_rupiah(fee) > 0:
+            out.append(_month_finding("TELAT-BAYAR", eid, period, ZERO, fee,
                                       f"paid in full on {pos.completed_on}, due {pos.due}"))
     return out
 
