@@ -159,9 +159,10 @@ def csv_row(row: dict) -> dict:
 
 
 def _package_has(conn, import_id: int, table: str) -> bool:
+    # table names are matched whatever their case (WORKFORCE.CSV is the workforce table)
     f = s.import_files
     for file, sheet in conn.execute(select(f.c.file, f.c.sheet).where(f.c.import_id == import_id)):
-        if sheet == table or (not sheet and file.rsplit("/", 1)[-1].rsplit(".", 1)[0] == table):
+        if (sheet or file.rsplit("/", 1)[-1].rsplit(".", 1)[0]).lower() == table:
             return True
     return False
 

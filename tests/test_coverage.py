@@ -327,3 +327,15 @@ def test_patuh_coverage_reads_and_never_creates_a_database(tmp_path, demo):
     _, _, cli = demo
     assert json.loads(cli[("--json",)].output)["database"]  # says which database it read
     assert cli[()].output.startswith("basis data ")
+
+
+def test_an_empty_workforce_table_in_capitals_is_a_table_without_rows(tmp_path):
+    # interpretations.md: table names whatever their case; a table without rows for Y gives a
+    # header-only coverage.csv and says so, it is not "no workforce table"
+    pkg = _copy_demo(tmp_path)
+    (pkg / "workforce.csv").unlink()
+    (pkg / "WORKFORCE.CSV").write_text("regency_code,year,sector,workers,participants\n", encoding="utf-8")
+    out = tmp_path / "out"
+    res = _audit(pkg, out, _fresh_db(tmp_path))
+    assert (out / "coverage.csv").read_text(encoding="utf-8").splitlines() == [",".join(cov.COVERAGE_COLUMNS)]
+    assert "the workforce table has no rows for 2025" in res.output and "no workforce table" not in res.output
