@@ -7,6 +7,7 @@ clock (the letter date is given), so the same audit writes byte-identical letter
 from __future__ import annotations
 
 import datetime as dt
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Callable
@@ -44,6 +45,7 @@ def render_letters(data: RunData, office: OfficeConfig, out_dir: Path, letter_da
 
     letters, numbers = plan(data, office, letter_date, rules)
     written: list[Path] = []
+    jobs: list[tuple[str, Path, Path]] = []
     for letter in letters:
         t0 = time.perf_counter()
         html = render_letter_html(letter_context(letter, data, office, numbers, lang, rules), lang)
@@ -52,12 +54,24 @@ def render_letters(data: RunData, office: OfficeConfig, out_dir: Path, letter_da
         base.with_suffix(".html").write_bytes(html.encode("utf-8"))
         written.append(base.with_suffix(".html"))
         if pdf:
-            html_to_pdf(html, base.with_suffix(".pdf"))
             written.append(base.with_suffix(".pdf"))
+            jobs.append((letter.rel, base.with_suffix(".html"), base.with_suffix(".pdf")))
         if timings is not None:
             timings[letter.rel] = time.perf_counter() - t0
-        if progress:
+        if progress and not pdf:
             progress(letter.rel)
+    if jobs:
+        # the same worker processes as the dossiers (PATUH_PDF_WORKERS); serially when one
+        from patuh.audits.dossiers.render import _pdf_workers, _pdfs_in_workers
+
+        workers = _pdf_workers(len(jobs)) if os.name == "posix" else 1
+        if workers == 1:
+            for rel, html_path, pdf_path in jobs:
+                html_to_pdf(html_path.read_text(encoding="utf-8"), pdf_path)
+                if progress:
+                    progress(rel)
+        else:
+            _pdfs_in_workers(jobs, workers, progress or (lambda rel: None))
     return written
 
 
