@@ -131,6 +131,10 @@ def test_jp_cap_change_moves_only_months_from_march(snapshots, tmp_path):
     key = lambda rows: sorted(r["finding_id"] for r in rows)  # noqa: E731
     assert (key(bp["added"]), key(bp["removed"]), key(bp["changed"])) == \
            (key(pkg["added"]), key(pkg["removed"]), key(pkg["changed"]))
+    # cases whose next steps changed belong to employers with a moved finding
+    movers = {r["subject_id"].split(":")[0] for r in moved}
+    assert bp["cases"] and {c["employer_id"] for c in bp["cases"]} <= movers
+    assert all(c["steps_before"] != c["steps_after"] for c in bp["cases"])
 
     assert _run("rules", "impact", "--update", "--rules", rules, "--package", JPCAP).exit_code == 0
     assert _run("rules", "impact", "--check", "--rules", rules, "--package", JPCAP).exit_code == 0
