@@ -381,3 +381,37 @@ def test_an_employer_who_paid_everything_has_no_case(db_url, tmp_path):
     audit(pkg, tmp_path / "o3", db_url)
     assert not [k for k in by_key(tmp_path / "o3" / "findings.csv") if k[1].startswith("E19")]
     assert "E19" not in {c["employer_id"] for c in rows(tmp_path / "o3" / "cases.csv")}
+
+
+def test_concurrent_actions_keep_one_chain(db_url):
+    """Two inspectors recording at once: every event lands, and the chain has no fork."""
+    import threading
+
+    from patuh.audits.importer.load import load_package
+    from patuh.audits.lifecycle import actions as act
+    from patuh.audits.lifecycle import log as audit_log
+    from patuh.audits.store.db import get_engine, write_transaction
+
+    engine = get_engine(db_url)
+    load_package(str(DEMO), engine)
+    errors = []
+
+    def record(who: str) -> None:
+        try:
+            for i in range(5):
+                with write_transaction(engine, "record") as conn:
+                    act.add(conn, "E14", "teguran-1", dt.date(2025, 11, 1 + i), by=who)
+        except Exception as exc:  # pragma: no cover - the assertion below reports it
+            errors.append(exc)
+
+    threads = [threading.Thread(target=record, args=(w,)) for w in ("A", "B")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    with engine.connect() as conn:
+        events = audit_log.events(conn)
+    assert [e["event_id"] for e in events] == list(range(1, 11))
+    assert audit_log.verify(events) is None
+    engine.dispose()

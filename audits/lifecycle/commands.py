@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 
 from patuh.audits.cli_types import DATE
+from patuh.audits.store.db import write_transaction
 from patuh.audits.read_commands import DB_HELP, JSON, LANG, dump, fail, open_or_fail, rp, table
 from patuh.audits.text import DASH, number
 
@@ -29,10 +30,12 @@ def action_add(employer, step, issued_on, reference, by, note, db):
     """Rekam tindakan / record an action: EMPLOYER STEP (teguran-1, teguran-2, denda, tmp2t, skk, pidana)."""
     engine, where = open_or_fail(db)
     try:
-        with engine.begin() as conn:
+        with write_transaction(engine, "record") as conn:  # one writer of the log's chain at a time
             row = act.add(conn, employer, step, issued_on, reference=reference, by=by, note=note)
     except act.ActionError as exc:
         fail(str(exc))
+    except Exception as exc:  # no traceback for an inspector
+        fail(f"{type(exc).__name__}: {exc}", 2)
     click.echo(f"basis data {where} · tindakan #{row['action_id']} direkam / action recorded: {row['step']} "
                f"{row['employer_id']} {row['issued_on']}" + (f" ({row['reference']})" if row["reference"] else "")
                + " — berlaku pada audit berikutnya / applies from the next audit")
@@ -76,10 +79,12 @@ def review(finding_id, decision, reason, by, run, db):
     """Keputusan peninjau / a reviewer's decision on a finding."""
     engine, where = open_or_fail(db)
     try:
-        with engine.begin() as conn:
+        with write_transaction(engine, "record") as conn:  # one writer of the log's chain at a time
             row = rv.add(conn, finding_id, decision, reason, by, run)
     except rv.ReviewError as exc:
         fail(str(exc))
+    except Exception as exc:  # no traceback for an inspector
+        fail(f"{type(exc).__name__}: {exc}", 2)
     fee = "" if row["late_fee"] is None else f" + denda {rp(row['late_fee'])}"
     click.echo(f"basis data {where} · {row['finding_id']} ({row['category']} {row['subject_id']}, "
                f"{rp(row['amount'])}{fee}, run {row['run_id']}): {row['decision']} — {row['reviewer']}"

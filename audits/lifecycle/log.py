@@ -93,6 +93,8 @@ def record_load(engine, loaded, package: str, by: str | None = None) -> None:
     loaded again, so it logs nothing)."""
     if loaded.already_loaded:
         return
-    with engine.begin() as conn:
+    from patuh.audits.store.db import write_transaction
+
+    with write_transaction(engine, "record") as conn:  # the lock every append of the chain takes
         append(conn, "load", f"import {loaded.import_id}: {package} ({sum(loaded.rows.values())} rows)",
                {"import_id": loaded.import_id}, by)
