@@ -572,8 +572,9 @@ def report_context(data: RunData, lang: str) -> dict:
     tmp2t.sort(key=lambda x: (x["employer"]["regency_code"] or "", x["employer"]["name"], x["employer"]["employer_id"]))
 
     groups = defaultdict(list)
+    contract_categories = {c.id for c in data.categories if c.subject == "contract"}  # rules/categories.yaml
     for f in findings:
-        if not f["category"].startswith("JAKON-"):
+        if f["category"] not in contract_categories:
             continue
         ev = ((f.get("evidence") or {}).get("contracts") or [{}])[0]
         store = data.contracts.get(f.get("contract_id") or f.get("subject_id")) or {}

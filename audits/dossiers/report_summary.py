@@ -18,7 +18,6 @@ from patuh.audits import categories as categories_of
 from .data import RunData, dec
 from .regions import REGENCIES
 
-UMK = "UPAH-DI-BAWAH-UMK"
 
 
 def _sum(values) -> Decimal:
@@ -87,9 +86,10 @@ def findings_summary(data: RunData, lang: str) -> dict:
 
 def minimum_wage_summary(data: RunData) -> dict:
     """Per employer and per regency: months, workers (distinct NIK), worker-months, shortfall."""
+    wage_categories = (data.categories or categories_of.load()).owed_to_workers  # rules/categories.yaml
     per_emp: dict[str, dict] = {}
     for f in data.findings:
-        if f["category"] != UMK:
+        if f["category"] not in wage_categories:
             continue
         emp = data.employers.get(f.get("employer_id")) or {}
         e = per_emp.setdefault(f.get("employer_id"), {
@@ -169,7 +169,8 @@ def minimum_wage_param(data: RunData, regency_code: str | None, period: str | No
 def minimum_wage_sources(data: RunData, used: set[tuple[str, str]]) -> list[dict]:
     """The minimum-wage decrees behind the shortfalls, once each (not a badge on every row): the
     UMK of each (regency, year) with a shortfall, the UMP where no UMK was in force."""
-    traced = [traced_param(f, ("umk", "ump")) for f in data.findings if f["category"] == UMK]
+    wage_categories = (data.categories or categories_of.load()).owed_to_workers
+    traced = [traced_param(f, ("umk", "ump")) for f in data.findings if f["category"] in wage_categories]
     params = [p for p in data.run_parameters + [p for p in traced if p] if p.get("id") in ("umk", "ump")]
     have_umk = {(str(p.get("key")), str(p.get("valid_from"))[:4]) for p in params if p.get("id") == "umk"}
     seen = {}
