@@ -415,3 +415,13 @@ def test_concurrent_actions_keep_one_chain(db_url):
     assert [e["event_id"] for e in events] == list(range(1, 11))
     assert audit_log.verify(events) is None
     engine.dispose()
+
+
+def test_columns_stay_aligned_with_long_contract_ids(db_url, tmp_path):
+    audit(DEMO, tmp_path / "o", db_url)
+    out = invoke("findings", "--db", db_url, "--category", "JAKON-KURANG-BAYAR").stdout.splitlines()
+    head, body = out[2], out[3:]
+    assert body and any("/" in line for line in body)  # contract ids such as SPK/PT-BPS/2025/011
+    # right-aligned money: every amount ends where the header's amount column ends
+    end = head.index("pokok") + len("pokok")
+    assert all(line[:end].endswith(tuple("0123456789")) and line[end:end + 1] == " " for line in body)
