@@ -203,9 +203,8 @@ def run_audit(
         used = sorted((u.as_dict() for u in sc.used.values()), key=lambda d: (d["id"], str(d["key"]), d["valid_from"]))
 
     state = _state_hash(findings, stored, as_of)
-    rid = run_id(imp["package_hash"], ruleset.revision, as_of, period_from, period_to)
-    if state:  # recorded actions or reviews change the outcome: a different run (docs/lifecycle.md)
-        rid = "R-" + hashlib.sha256(f"{rid}|{state}".encode()).hexdigest()[:12].upper()
+    # recorded actions or reviews change the outcome: a different run (docs/lifecycle.md)
+    rid = run_id(imp["package_hash"], ruleset.revision, as_of, period_from, period_to, state)
     result = AuditResult(rid, import_id, imp["package_hash"], ruleset.revision, as_of, period_from, period_to,
                          findings, cases, timings, categories=cats)
     result.state_hash = state

@@ -40,9 +40,15 @@ def finding_id(rule_id: str, subject_id: str) -> str:
     return "F-" + hashlib.sha256(f"{rule_id}|{subject_id}".encode()).hexdigest()[:10].upper()
 
 
-def run_id(package_hash: str, revision: str, as_of: dt.date, period_from: str, period_to: str) -> str:
+def run_id(package_hash: str, revision: str, as_of: dt.date, period_from: str, period_to: str,
+           state_hash: str = "") -> str:
+    """`state_hash`: the recorded actions and reviews the run used (docs/lifecycle.md); a run that
+    used none keeps the id it had before the lifecycle existed."""
     key = f"{package_hash}|{revision}|{as_of.isoformat()}|{period_from}|{period_to}"
-    return "R-" + hashlib.sha256(key.encode()).hexdigest()[:12].upper()
+    rid = "R-" + hashlib.sha256(key.encode()).hexdigest()[:12].upper()
+    if state_hash:
+        rid = "R-" + hashlib.sha256(f"{rid}|{state_hash}".encode()).hexdigest()[:12].upper()
+    return rid
 
 
 @dataclass
