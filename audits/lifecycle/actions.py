@@ -9,12 +9,14 @@ from collections import defaultdict
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
+from patuh.audits.importer.models import ACTIONS
 from patuh.audits.store import runs as store
 from patuh.audits.store import schema as s
 
 from . import log
 
-STEPS = ("teguran-1", "teguran-2", "denda", "tmp2t", "skk", "pidana")  # the ladder's steps
+# the ladder's steps: exactly what a package's enforcement_actions.action may say (one list)
+STEPS = ACTIONS
 
 
 class ActionError(ValueError):
