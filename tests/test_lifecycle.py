@@ -425,3 +425,30 @@ def test_columns_stay_aligned_with_long_contract_ids(db_url, tmp_path):
     # right-aligned money: every amount ends where the header's amount column ends
     end = head.index("pokok") + len("pokok")
     assert all(line[:end].endswith(tuple("0123456789")) and line[end:end + 1] == " " for line in body)
+
+
+def test_runs_recorded_before_the_lifecycle_stay_readable(db_url):
+    """A store at migration 0002 with a run: upgraded, the run is still the latest, unreviewed."""
+    from alembic import command
+
+    from patuh.audits.store import runs as store
+    from patuh.audits.store.db import alembic_config, ensure_schema, get_engine
+
+    engine = get_engine(db_url)
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO imports (import_id, package_hash, name) VALUES (1, 'h', 'p')"))
+        conn.execute(text("INSERT INTO runs (run_id, import_id, package_hash, ruleset_revision, as_of) "
+                          "VALUES ('R-OLD', 1, 'h', 'rev', '2025-01-31')"))
+        conn.execute(text("INSERT INTO findings (run_id, finding_id, rule_id, category, subject_type, subject_id, "
+                          "amount) VALUES ('R-OLD', 'F-1', 'X', 'TUNGGAKAN', 'employer', 'E1', 10000)"))
+    ensure_schema(engine)
+    with engine.connect() as conn:
+        run = store.get_run(conn)
+        found = store.run_findings(conn, run["run_id"])
+    assert run["run_id"] == "R-OLD" and run["seq"] is None
+    assert [(f["finding_id"], f["review"], f["amount"]) for f in found] == [("F-1", None, Decimal("100.00"))]
+    engine.dispose()
