@@ -265,9 +265,11 @@ def _scope_warnings(conn, sc: Scope, imp, as_given: dt.date | None) -> None:
                 "for wages and participation")
     last_due = due_date(sc.period_to, sc.params)
     if sc.as_of < last_due:
+        later = [p for p in sc.periods if p > sc.as_of.isoformat()[:7]]
         sc.warn(f"as_of {sc.as_of.isoformat()} is before the due date of the last audited month "
                 f"({sc.period_to}, due {last_due.isoformat()}): payments of the months not yet due are not "
-                "judged, but their wages and participation are")
+                "judged, but their wages and participation are"
+                + (f" — including {later[0]}..{later[-1]}, after as_of itself" if later else ""))
     if as_given is not None and imp["as_of"] is not None and as_given != imp["as_of"]:
         sc.warn(f"--as-of {as_given.isoformat()} differs from the package's as_of {imp['as_of'].isoformat()}: "
                 "data after the earlier date may be missing or already known")

@@ -248,6 +248,7 @@ def test_explain_speaks_the_users_language(db_url, tmp_path):
 def test_warnings_an_inspector_needs(db_url, tmp_path):
     res = audit(DEMO, tmp_path / "o", db_url, "--as-of", "2025-03-01")
     assert "before the due date of the last audited month (2025-09, due" in res.output
+    assert "including 2025-04..2025-09, after as_of itself" in res.output  # wages judged after as_of
     assert "differs from the package's as_of 2025-11-28" in res.output
     report = (tmp_path / "o" / "dossiers" / "pemprov" / "laporan.html").read_text(encoding="utf-8")
     assert "Peringatan yang direkam dengan run ini" in report and "before the due date of the last" in report
