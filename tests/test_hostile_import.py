@@ -149,7 +149,7 @@ def test_a_column_whose_amounts_add_up_beyond_reason_is_refused(engine, tmp_path
         for i in range(60):
             fh.write(f"E001,2025-03,9999999999999,2025-04-{1 + i % 28:02d},R{i}\n")
     errors = refused(engine, pkg)
-    assert errors == ["payments, column amount: the amounts add up to more than Rp 500.000.000.000.000 (5 × 10^14)"
+    assert errors == ["payments.csv, column amount: the amounts add up to more than Rp 500.000.000.000.000 (5 × 10^14)"
                       " — not a plausible package; is a column of sen read as Rupiah?"]
 
 
