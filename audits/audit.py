@@ -23,7 +23,7 @@ from patuh.engine.trace import jsonable
 from . import categories as categories_of, coverage, evidence, text
 from .calc.calendar import due_date
 from .calculators import CALCULATORS
-from .cases import build_cases, case_facts, enforcement_history
+from .cases import add_fines, build_cases, case_facts, enforcement_history
 from .facts import Scope, contract_facts, employer_facts, employer_month_facts
 from .facts.scope import drop_lookup_tables
 from .rulebook import rules_dir as default_rules_dir
@@ -127,7 +127,10 @@ def run_audit(
     progress: Callable[[str], None] | None = None,
     by: str | None = None,
     coverage_year: int | None = None,
+    letter_date: dt.date | None = None,
 ) -> AuditResult:
+    """`letter_date`: the date the run's letters will bear (default as_of); the administrative fine
+    of a `denda` case depends on it and is computed here, once."""
     say = progress or (lambda _msg: None)
     rules_dir = Path(rules_dir or default_rules_dir())
     timings: dict[str, float] = {}
@@ -195,6 +198,7 @@ def run_audit(
             history[emp] = sorted(history.get(emp, []) + acts, key=lambda a: a["issued_on"])
         cfacts = case_facts(counted, history, as_of, params, names, cats)
         cases = build_cases(cfacts, Evaluator(ladder_rules, params, {}), cats) if cfacts else []
+        add_fines(cases, counted, letter_date or as_of, params, cats)
         timings["cases"] = time.perf_counter() - t
         try:
             cov = coverage.compute(sc, findings, coverage_year or int(period_to[:4]))

@@ -97,7 +97,7 @@ def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf,
                 base = store.get_run(conn, compare_with)  # fail before auditing when it does not exist
         result = run_audit(engine, loaded.import_id, period_from=period_from, period_to=period_to,
                            as_of=as_of, rules_dir=Path(rules_dir) if rules_dir else None, progress=_progress,
-                           coverage_year=coverage_year, by=by)
+                           coverage_year=coverage_year, by=by, letter_date=letter_date)
         rulecheck.record(engine, result, rule_warnings)
         click.echo("3/4 hasil / results", err=True)
         written = write_results(out_dir, result)

@@ -1,7 +1,8 @@
 """Enforcement cases: one per employer with findings. The ladder itself is declarative rules
 (rules/penegakan/) judged by durable-rules over one `case` fact per employer; this module derives
 those facts from the findings and the enforcement history, and turns the steps the rules propose
-into a case (steps already issued are dropped; nothing new → `pantau`)."""
+into a case (steps already issued are dropped; nothing new → `pantau`). A case whose next step is
+`denda` gets its administrative fine here, once, on the run's letter date (`add_fines`)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -14,6 +15,7 @@ from sqlalchemy.engine import Connection
 from patuh.engine.evaluator import Evaluator
 from patuh.engine.parameters import ParameterStore
 
+from .calc.admin_fine import FineError, admin_fine
 from .calc.calendar import add_working_days
 from .categories import Categories
 from .model import Case, Finding, case_total
@@ -124,3 +126,24 @@ def build_cases(facts: list[dict], evaluator: Evaluator, categories: Categories)
             },
         ))
     return cases
+
+
+def add_fines(cases: list[Case], findings: list[Finding], letter_date: dt.date, params: ParameterStore,
+              categories: Categories) -> None:
+    """The administrative fine of PP 86/2013 for every case whose next step is `denda`, on the date
+    its letter will bear (`patuh audit --letter-date`, default as_of): the letters render it and
+    never compute it. A fine that cannot be computed is recorded with the reason, which the denda
+    letter then reports (the audit itself stands without letters)."""
+    by_employer: dict[str, list[dict]] = defaultdict(list)
+    for f in findings:  # the counted findings, as the letters list them
+        by_employer[f.employer_id].append({"finding_id": f.finding_id, "category": f.category,
+                                           "period": f.period, "amount": f.amount})
+    for case in cases:
+        if "denda" not in case.next_steps:
+            continue
+        until = case.trace.get("fields", {}).get("teguran2_until")
+        try:
+            case.fine = admin_fine(by_employer[case.employer_id], dt.date.fromisoformat(until) if until else None,
+                                   letter_date, params, categories.fine_base).as_dict()
+        except FineError as exc:
+            case.fine = {"error": str(exc)}

@@ -98,6 +98,9 @@ class Case:
     next_steps: list[str]
     wait_until: dt.date | None
     trace: dict = field(default_factory=dict)
+    # the administrative fine of a `denda` case (AdminFine.as_dict(), or {"error": why}), computed
+    # once by the audit on the run's letter date; the letters only render it
+    fine: dict | None = None
 
     def row(self) -> dict:
         return {

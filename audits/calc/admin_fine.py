@@ -56,6 +56,16 @@ class AdminFine:
     def exact(self) -> Decimal:
         return self.rate * self.months * self.base
 
+    def as_dict(self) -> dict:
+        """What the run records (cases.fine_json) and the letters render: money and rates as text,
+        dates in ISO form, so that nothing is recomputed when it is read back."""
+        return {"amount": str(self.amount), "base": str(self.base), "rate": str(self.rate), "months": self.months,
+                "exact": str(self.exact), "warning_ended": self.warning_ended.isoformat(),
+                "letter_date": self.letter_date.isoformat(),
+                "lines": [{"finding_id": ln.finding_id, "category": ln.category, "period": ln.period,
+                           "amount": str(ln.amount)} for ln in self.lines],
+                "parameters": list(self.parameters)}
+
 
 def admin_fine(findings, warning_ended: dt.date | None, letter_date: dt.date, params: ParameterStore,
                base_categories: tuple[str, ...]) -> AdminFine:

@@ -133,6 +133,7 @@ def load_run(engine: Engine, run_id: str, categories: Categories | None = None) 
             c["steps"] = parse_steps(c.get("next_steps"), categories)
             c["category_list"] = sorted({x for x in (c.get("categories") or "").split(";") if x}, key=lambda k: (categories.rank(k), k))
             c["trace"] = _json(c.pop("trace_json", None), {}) or {}
+            c["fine"] = _json(c.pop("fine_json", None), None)  # the audit's administrative fine (denda)
             cases.append(c)
         cases.sort(key=lambda c: c["employer_id"])
 

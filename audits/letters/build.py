@@ -6,8 +6,9 @@
 
 Numbers: every document of an office in this run (letters and the skk/pidana dossiers) takes the
 next number of that office's register, in a fixed order (document kind, then employer), so the
-same audit with the same configuration numbers the same. The administrative fine is computed once
-here (audits.calc.admin_fine) and only rendered by the templates.
+same audit with the same configuration numbers the same. The administrative fine is computed once,
+by the audit (audits.cases.add_fines, on the run's letter date), recorded with the case, and only
+read back and rendered here.
 """
 from __future__ import annotations
 
@@ -20,12 +21,9 @@ from pathlib import Path
 
 import yaml
 
-from patuh.audits.calc.admin_fine import AdminFine, admin_fine
 from patuh.audits.calc.calendar import add_working_days
 from patuh.audits.dossiers.data import RunData, dec
 from patuh.audits.dossiers.regions import regency_name
-from patuh.audits.rulebook import parameters_dir
-from patuh.engine.parameters import ParameterStore
 
 from .citations import Cite, cite
 from .office import Office, OfficeConfig
@@ -60,6 +58,54 @@ class LetterError(ValueError):
     pass
 
 
+@dataclass(frozen=True)
+class FineLine:
+    finding_id: str
+    category: str
+    period: str | None
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Fine:
+    """The administrative fine as the audit recorded it (cases.fine_json): read, never recomputed."""
+    amount: Decimal
+    base: Decimal
+    rate: Decimal
+    months: int
+    exact: Decimal
+    warning_ended: dt.date
+    letter_date: dt.date
+    lines: tuple[FineLine, ...]
+    parameters: tuple[dict, ...]
+
+    @classmethod
+    def stored(cls, d: dict) -> "Fine":
+        return cls(amount=Decimal(d["amount"]), base=Decimal(d["base"]), rate=Decimal(d["rate"]),
+                   months=int(d["months"]), exact=Decimal(d["exact"]),
+                   warning_ended=dt.date.fromisoformat(d["warning_ended"]),
+                   letter_date=dt.date.fromisoformat(d["letter_date"]),
+                   lines=tuple(FineLine(ln["finding_id"], ln["category"], ln["period"], Decimal(ln["amount"]))
+                               for ln in d["lines"]),
+                   parameters=tuple(d["parameters"]))
+
+
+def recorded_fine(case: dict | None, employer_id: str, letter_date: dt.date) -> Fine:
+    """The fine the audit computed for this denda letter, on this letter date."""
+    stored = (case or {}).get("fine")
+    if not stored:
+        raise LetterError(f"{employer_id}: the run recorded no administrative fine for its denda letter "
+                          "(the fine is computed by the audit: run `patuh audit` again)")
+    if "error" in stored:
+        raise LetterError(stored["error"])
+    fine = Fine.stored(stored)
+    if fine.letter_date != letter_date:
+        raise LetterError(f"{employer_id}: the administrative fine was computed for the letter date "
+                          f"{fine.letter_date.isoformat()}, not {letter_date.isoformat()}: run `patuh audit "
+                          f"--letter-date {letter_date.isoformat()}` to date the letters then")
+    return fine
+
+
 @lru_cache(maxsize=None)
 def _labels() -> dict:
     with open(HERE / "labels.yaml", encoding="utf-8") as fh:
@@ -84,7 +130,7 @@ class Letter:
     employer: dict
     case: dict | None
     findings: list[dict] = field(default_factory=list)
-    fine: AdminFine | None = None
+    fine: Fine | None = None
     actions: list[dict] = field(default_factory=list)
 
     @property
@@ -131,12 +177,11 @@ def numbering(data: RunData, office: OfficeConfig, letter_date: dt.date,
 
 def plan(data: RunData, office: OfficeConfig, letter_date: dt.date, rules: str | Path | None = None,
          dossier_kinds=("skk", "pidana")) -> tuple[list[Letter], dict[tuple[str, str], str]]:
-    """The letters of a run (the fine computed here, once), and the number of every document
+    """The letters of a run (with the fine the audit recorded), and the number of every document
     (letters and dossiers) by (employer_id, kind)."""
     if letter_date < data.as_of:
         raise LetterError(f"the letter date {letter_date.isoformat()} is before the audit's as_of "
                           f"{data.as_of.isoformat()}: a letter cannot rest on facts of a later day")
-    params = ParameterStore.load(parameters_dir(rules))
     wanted, numbers, offices = numbering(data, office, letter_date, dossier_kinds)
     letters = []
     for kind, eid in wanted:
@@ -144,11 +189,7 @@ def plan(data: RunData, office: OfficeConfig, letter_date: dt.date, rules: str |
             continue
         case = data.case_of(eid)
         fs = counted_findings(data, eid)
-        fine = None
-        if kind == "denda":
-            until = ((case or {}).get("trace") or {}).get("fields", {}).get("teguran2_until")
-            fine = admin_fine(fs, dt.date.fromisoformat(until) if until else None, letter_date, params,
-                              data.categories.fine_base)
+        fine = recorded_fine(case, eid, letter_date) if kind == "denda" else None
         letters.append(Letter(kind=kind, employer_id=eid, number=numbers[(eid, kind)], date=letter_date,
                               office=offices[eid], employer=data.employers.get(eid) or {"employer_id": eid, "name": eid},
                               case=case, findings=fs, fine=fine, actions=data.actions.get(eid, [])))

@@ -56,8 +56,6 @@ def write_run_letters(engine, result, out_dir: Path, setting: DocumentSetting | 
                       echo: Callable[[str], None]) -> list[Path]:
     """Write the run's letters (nothing, with a warning, when no office is configured)."""
     from patuh.audits.audit import AuditError
-    from patuh.audits.calc.admin_fine import FineError
-
     from .build import LetterError
     from .render import write_letters
 
@@ -72,5 +70,5 @@ def write_run_letters(engine, result, out_dir: Path, setting: DocumentSetting | 
     try:
         return write_letters(engine, result.run_id, setting.office, Path(out_dir), setting.letter_date, lang, pdf,
                              setting.rules, progress=lambda rel: echo(f"  … {rel}"), categories=result.categories)
-    except (OfficeConfigError, LetterError, FineError) as exc:
+    except (OfficeConfigError, LetterError) as exc:
         raise AuditError(f"letters: {exc}") from None

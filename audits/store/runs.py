@@ -85,6 +85,7 @@ def record_run(conn: Connection, r, used: list[dict], rulebook: dict, by: str) -
         "total_amount": c.total_amount, "total_late_fee": c.total_late_fee,
         "next_steps": json.dumps(c.next_steps), "wait_until": c.wait_until,
         "trace_json": json.dumps(c.trace, ensure_ascii=False, sort_keys=True, default=str),
+        "fine_json": json.dumps(c.fine, ensure_ascii=False, sort_keys=True) if c.fine is not None else None,
     } for c in r.cases]
     if crow:
         conn.execute(insert(s.cases), crow)

@@ -385,6 +385,7 @@ cases = Table(
     Column("next_steps", Text),  # JSON
     Column("wait_until", Date),
     Column("trace_json", Text),
+    Column("fine_json", Text),  # the administrative fine of a `denda` case, computed by the audit (0005)
     PrimaryKeyConstraint("run_id", "employer_id"),
 )
 
