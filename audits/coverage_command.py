@@ -44,7 +44,7 @@ def as_json(run: dict, c: cov.Coverage | None, where: str = "") -> dict:
 
 
 def as_text(run: dict, c: cov.Coverage | None, lang: str, where: str = "") -> list[str]:
-    from patuh.audits.dossiers.regions import regency_name
+    from patuh.audits.regions import regency_name
 
     en = lang == "en"
     region = (lambda code: ("West Kalimantan Province" if en else "Provinsi Kalimantan Barat") if code == cov.PROVINCE

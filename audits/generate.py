@@ -26,7 +26,7 @@ from pathlib import Path
 import click
 from stdnum import luhn
 
-from patuh.audits import oracle
+from patuh.audits import oracle, regions
 from patuh.audits.calc.calendar import add_working_days, is_working_day, months_between, period_end, period_start
 from patuh.audits.calc.dues import canonical_programs
 from patuh.audits.model import CASE_COLUMNS, FINDING_COLUMNS
@@ -56,16 +56,17 @@ COLUMNS = {
 
 # ------------------------------------------------------------------------------ Kalbar data
 
-# code: (name, weight, number of kecamatan — used for the NIK's district digits)
-REGENCIES = {
-    "6101": ("Kabupaten Sambas", 8, 19), "6102": ("Kabupaten Bengkayang", 4, 17),
-    "6103": ("Kabupaten Landak", 5, 13), "6104": ("Kabupaten Mempawah", 5, 9),
-    "6105": ("Kabupaten Sanggau", 7, 15), "6106": ("Kabupaten Ketapang", 8, 20),
-    "6107": ("Kabupaten Sintang", 6, 14), "6108": ("Kabupaten Kapuas Hulu", 4, 23),
-    "6109": ("Kabupaten Sekadau", 3, 7), "6110": ("Kabupaten Melawi", 3, 11),
-    "6111": ("Kabupaten Kayong Utara", 2, 6), "6112": ("Kabupaten Kubu Raya", 12, 9),
-    "6171": ("Kota Pontianak", 25, 6), "6172": ("Kota Singkawang", 8, 5),
+# the province's regencies are audits/regions.py's; what the generator adds to each:
+# code: (weight, number of kecamatan — used for the NIK's district digits)
+_DRAW = {
+    "6101": (8, 19), "6102": (4, 17), "6103": (5, 13), "6104": (5, 9), "6105": (7, 15), "6106": (8, 20),
+    "6107": (6, 14), "6108": (4, 23), "6109": (3, 7), "6110": (3, 11), "6111": (2, 6), "6112": (12, 9),
+    "6171": (25, 6), "6172": (8, 5),
 }
+if set(_DRAW) != set(regions.REGENCIES):
+    raise RuntimeError("audits/generate.py _DRAW and audits/regions.py list different regencies")
+# code: (name, weight, number of kecamatan)
+REGENCIES = {code: (regions.regency_name(code), *_DRAW[code]) for code in regions.REGENCIES}
 REGENCY_CODES = list(REGENCIES)
 REGENCY_WEIGHTS = [REGENCIES[c][1] for c in REGENCY_CODES]
 TOWNS = {

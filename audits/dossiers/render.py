@@ -26,7 +26,7 @@ from patuh.audits import categories as categories_of
 from . import fmt
 from .data import RunData, dec, finding_sort_key, load_run
 from .documents import extend as extend_document, lawful_source_text, source_text
-from .regions import regency_name, regency_short
+from patuh.audits.regions import regency_name, regency_short
 
 HERE = Path(__file__).resolve().parent
 

@@ -12,7 +12,7 @@ from patuh.audits.text import number
 
 from . import charts, fmt
 from .data import RunData
-from .regions import PROVINCE as PROVINCE_NAME, regency_name
+from patuh.audits.regions import PROVINCE as PROVINCE_NAME, regency_name
 
 
 def pct_text(v: Decimal | None, lang: str) -> str:

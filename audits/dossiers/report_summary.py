@@ -16,7 +16,7 @@ from decimal import Decimal
 from patuh.audits import categories as categories_of
 
 from .data import RunData, dec
-from .regions import REGENCIES
+from patuh.audits.regions import REGENCIES
 
 
 

@@ -194,12 +194,11 @@ def wib_date(raw: Any) -> date | None:
 
 @lru_cache(maxsize=1)
 def _regencies() -> dict[str, dict[str, str]]:
-    from patuh.audits.generate import REGENCIES
+    from patuh.audits.regions import REGENCIES
 
     out: dict[str, dict[str, str]] = {}
-    for code, (name, *_rest) in REGENCIES.items():
-        kind, _, base = name.partition(" ")
-        out.setdefault(base.lower(), {})["kota" if kind == "Kota" else "kabupaten"] = code
+    for code, (kind, short) in REGENCIES.items():
+        out.setdefault(short.lower(), {})["kota" if kind == "kota" else "kabupaten"] = code
     return out
 
 

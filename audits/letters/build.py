@@ -23,7 +23,7 @@ import yaml
 
 from patuh.audits.calc.calendar import add_working_days
 from patuh.audits.dossiers.data import RunData, dec
-from patuh.audits.dossiers.regions import regency_name
+from patuh.audits.regions import regency_name
 
 from .citations import Cite, cite
 from .office import Office, OfficeConfig

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from patuh.audits.dossiers.regions import REGENCIES
+from patuh.audits.regions import REGENCIES
 
 FORMAT = "patuh-kantor/1"
 ROMAN = ["I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X", "XI", "XII"]

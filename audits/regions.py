@@ -1,5 +1,7 @@
 """Kabupaten/kota of Kalimantan Barat: Kemendagri code -> name (the Kemendagri codes, as listed in
-python-stdnum's stdnum/id/loc.dat; the same codes key the UMK parameters).
+python-stdnum's stdnum/id/loc.dat; the same codes key the UMK parameters). The one list of the
+province's regencies: the importers read region names with it, the documents name regencies with
+it, the generator draws from it.
 
 6104 is Kabupaten Mempawah (formerly Kabupaten Pontianak; some code lists still say PONTIANAK).
 The Kejaksaan Negeri is named after the regency's seat as in "Kejaksaan Negeri Sambas"; which
