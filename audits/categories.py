@@ -12,6 +12,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from .law_corpus import LawCorpus, LawError, citation_problems
 from .rulebook import rules_dir as default_rules_dir
 
 FILE = "categories.yaml"
@@ -33,6 +34,11 @@ class Evidence(_Strict):
     sheet: str | None = None
 
 
+class Citation(_Strict):
+    instrument: str
+    article: str
+
+
 class Category(_Strict):
     id: str
     subject: str
@@ -44,6 +50,9 @@ class Category(_Strict):
     case_flag: str | None = None
     fine_base: bool = False
     owed_to: Literal["bpjs", "workers"] = "bpjs"
+    part_of: tuple[str, ...] = ()
+    unregistered_workers: Literal["evidence", "payroll"] | None = None
+    warning_basis: tuple[Citation, ...] = ()
 
 
 class _File(_Strict):
@@ -99,6 +108,16 @@ class Categories:
         """The categories whose amounts make the base of the administrative fine, in order."""
         return tuple(c.id for c in self.items if c.fine_base)
 
+    def part_of(self, categories) -> tuple[str, ...]:
+        """The categories whose principal holds the amounts of `categories`, in the rulebook's order."""
+        held = {p for c in self.items if c.id in set(categories) for p in c.part_of}
+        return tuple(c.id for c in self.items if c.id in held)
+
+    def unregistered_from(self, source: str) -> frozenset[str]:
+        """The categories whose findings put workers outside BPJS: those their evidence lists
+        (`evidence`) or every worker on the employer's payroll (`payroll`)."""
+        return frozenset(c.id for c in self.items if c.unregistered_workers == source)
+
     def focus_of(self, kind: str) -> tuple[str, ...]:
         return tuple(c.id for c in self.items if kind in c.focus)
 
@@ -127,6 +146,10 @@ def parse(text: str, file: str) -> Categories:
         if c.id in seen:
             raise CategoryError(f"{file}: category {c.id} is listed twice")
         seen.add(c.id)
+    for c in parsed.categories:
+        for other in c.part_of:
+            if other not in seen or other == c.id:
+                raise CategoryError(f"{file}: category {c.id} part_of: '{other}' is not another category of the file")
     return Categories(tuple(parsed.categories), tuple(parsed.steps))
 
 
@@ -150,7 +173,7 @@ def lint(rules_dir: Path | str, ruleset, params=None) -> list[str]:
         cats = load(rules_dir)
     except CategoryError as exc:
         return [str(exc)]
-    problems = []
+    problems = _citation_problems(rules_dir, cats)
     for r in ruleset:
         where = f"{r.path} line {r.line_of('category')}"
         if r.subject == "case":
@@ -164,3 +187,16 @@ def lint(rules_dir: Path | str, ruleset, params=None) -> list[str]:
             problems.append(f"{where}: category '{r.category}' judges {c.subject} facts in {FILE}, "
                             f"the rule judges {r.subject}")
     return problems
+
+
+def _citation_problems(rules_dir: Path | str, cats: Categories) -> list[str]:
+    """Every article a category cites (warning_basis) is in the law corpus (rules/law/)."""
+    cited = [(c, b) for c in cats for b in c.warning_basis]
+    if not cited:
+        return []
+    try:
+        corpus = LawCorpus.load(default_rules_dir(rules_dir))
+    except LawError as exc:
+        return [str(exc)]
+    return [f"{Path(default_rules_dir(rules_dir)) / FILE}: category {c.id} warning_basis {b.instrument} {b.article}: {p}"
+            for c, b in cited for p in citation_problems(corpus, b.instrument, b.article, None)]

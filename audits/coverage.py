@@ -17,11 +17,11 @@ from fractions import Fraction
 
 from sqlalchemy import delete, insert, select
 
+from .categories import Categories
 from .store import schema as s
 
 PROVINCE = "61"
 CONSTRUCTION = "konstruksi"
-UNREGISTERED = ("PDS-TK", "PWBD")  # findings whose workers are not BPJS participants at all
 SUMMED = "jumlah-kabupaten"
 
 COVERAGE_COLUMNS = ["region_code", "year", "sector", "workers", "participants", "coverage_pct", "target_pct", "met",
@@ -172,15 +172,17 @@ def _where(row) -> str:
     return f"{place} row {row['src_row']}"
 
 
-def unregistered_niks(sc, findings) -> dict[str, set[str]]:
-    """employer_id -> NIKs the run found outside BPJS: the PDS-TK workers of its evidence and, for an
-    employer not registered at all (PWBD), every worker on its payroll in the audited months."""
+def unregistered_niks(sc, findings, categories: Categories) -> dict[str, set[str]]:
+    """employer_id -> NIKs the run found outside BPJS: the workers the evidence of a finding lists
+    (PDS-TK) and, for an employer not registered at all (PWBD), every worker on its payroll in the
+    audited months (categories.yaml unregistered_workers: evidence | payroll)."""
     out: dict[str, set[str]] = defaultdict(set)
     pwbd = set()
+    listed, whole = categories.unregistered_from("evidence"), categories.unregistered_from("payroll")
     for f in findings:
-        if f.category == "PDS-TK":
+        if f.category in listed:
             out[f.employer_id].update(w["nik"] for w in (f.evidence or {}).get("workers", []))
-        elif f.category == "PWBD":
+        elif f.category in whole:
             pwbd.add(f.employer_id)
     if pwbd:
         p = s.payroll
@@ -192,7 +194,7 @@ def unregistered_niks(sc, findings) -> dict[str, set[str]]:
     return out
 
 
-def compute(sc, findings, year: int) -> Coverage:
+def compute(sc, findings, year: int, categories: Categories) -> Coverage:
     """The coverage and village rows of one run (`sc` is the run's facts.Scope)."""
     conn, imp = sc.conn, sc.import_id
     on = dt.date(year, 1, 1)
@@ -210,7 +212,7 @@ def compute(sc, findings, year: int) -> Coverage:
         emps = {r.employer_id: r for r in conn.execute(
             select(s.employers.c.employer_id, s.employers.c.regency_code, s.employers.c.sector)
             .where(s.employers.c.import_id == imp))}
-        niks = unregistered_niks(sc, findings)
+        niks = unregistered_niks(sc, findings, categories)
 
         def found(region: str, sector: str) -> int | None:
             if sector and sector.lower() != CONSTRUCTION:

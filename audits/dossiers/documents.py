@@ -19,10 +19,11 @@ import re
 from collections import defaultdict
 from decimal import Decimal
 
+from patuh.audits import categories as categories_of
+
 from . import fmt
 from .data import RunData, dec
 
-DEDUCTED = "IURAN-PEKERJA-TIDAK-DISETOR"
 _ROW = re.compile(r"\b(row|rows)\b")
 _SHEET = re.compile(r"\bsheet\b")
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
@@ -138,15 +139,27 @@ def _deduction_sheet(f: dict, lang: str) -> dict:
             "registered": registered is not False, "due_date": fields.get("due_date")}
 
 
+def _categories(data: RunData):
+    return data.categories or categories_of.load()
+
+
+def _deducted(data: RunData) -> frozenset[str]:
+    """The categories of deducted shares not remitted: their evidence is the deductions."""
+    return frozenset(c.id for c in _categories(data) if c.evidence.workers == "deducted")
+
+
 def _sheets(ctx: dict, data: RunData, lang: str) -> None:
     """IURAN-PEKERJA-TIDAK-DISETOR sheets show what was deducted and what is unpaid (the bill is on
-    the TUNGGAKAN sheet of the same month, referred to, not repeated); renumber in finding order."""
+    the TUNGGAKAN sheet of the same month — categories.yaml part_of — referred to, not repeated);
+    renumber in finding order."""
+    deducted = _deducted(data)
+    holds_bill = set(_categories(data).part_of(deducted))
     by_id = {sh["finding"]["finding_id"]: sh for sh in ctx["sheets"]}
     bill_sheet = {}
     sheets = []
     for f in ctx["findings"]:
         sh = by_id.get(f["finding_id"])
-        if f["category"] == DEDUCTED:
+        if f["category"] in deducted:
             sh = {"finding": f, "rows": [], "cols": [], "totals": {}, "derivation": None, "summary_rows": [],
                   "fee_rows": [], "fee_cols": [], "fee_total": Decimal(0), "period": None, "common_note": None,
                   "row_notes": False, "deduction": _deduction_sheet(f, lang)}
@@ -155,7 +168,7 @@ def _sheets(ctx: dict, data: RunData, lang: str) -> None:
         sh = dict(sh, number=len(sheets) + 1)
         sh.setdefault("deduction", None)
         sheets.append(sh)
-        if f["category"] == "TUNGGAKAN" and f.get("period"):
+        if f["category"] in holds_bill and f.get("period"):
             bill_sheet[f["period"]] = sh["number"]
         for r in sh.get("rows", []) + sh.get("summary_rows", []) + sh.get("fee_rows", []):
             if r.get("note"):
@@ -174,7 +187,9 @@ def _sheets(ctx: dict, data: RunData, lang: str) -> None:
 
 
 def _pidana(ctx: dict, data: RunData, lang: str) -> None:
-    focus = [f for f in ctx["findings"] if f["category"] == DEDUCTED]
+    cats = _categories(data)
+    claim = set(cats.focus_of("pidana"))  # the deducted shares not remitted (categories.yaml focus)
+    focus = [f for f in ctx["findings"] if f["category"] in claim]
     per_worker: dict[str, dict] = {}
     months = set()
     for f in focus:
@@ -197,7 +212,10 @@ def _pidana(ctx: dict, data: RunData, lang: str) -> None:
     month_totals = {m: sum((p["months"][m]["deduction"] for p in witnesses if m in p["months"]), Decimal(0)) for m in months}
 
     emp = ctx["employer"]
-    tunggakan = [f for f in ctx["findings"] if f["category"] in ("TUNGGAKAN", "PWBD")]
+    # the employer's own contributions unpaid (UU 24/2011 Pasal 19 ayat (2)): the findings whose
+    # principal holds the deducted shares (categories.yaml part_of)
+    unpaid = set(cats.part_of(claim))
+    tunggakan = [f for f in ctx["findings"] if f["category"] in unpaid]
     deducted = sum(month_totals.values(), Decimal(0))
     not_remitted = sum((dec(f.get("amount")) for f in focus), Decimal(0))
     payments = ctx.get("payments") or []

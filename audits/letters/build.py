@@ -47,11 +47,7 @@ BASIS = {
               ("Permenaker 4/2018", "(pasal belum dibaca)")],
     REVOKE: [("PP 86/2013", "Pasal 10 ayat (7)–(8)"), ("UU 24/2011", "Pasal 17 ayat (4)")],
 }
-BASIS_BY_CATEGORY = {
-    "TUNGGAKAN": [("UU 24/2011", "Pasal 19 ayat (2)")],
-    "TELAT-BAYAR": [("UU 24/2011", "Pasal 19 ayat (2)")],
-    "IURAN-PEKERJA-TIDAK-DISETOR": [("UU 24/2011", "Pasal 19 ayat (1)"), ("UU 24/2011", "Pasal 55")],
-}
+# What a warning adds for the categories of the employer's findings: rules/categories.yaml warning_basis.
 
 
 class LetterError(ValueError):
@@ -244,7 +240,8 @@ def letter_context(letter: Letter, data: RunData, cfg: OfficeConfig, numbers: di
     basis = list(BASIS[letter.kind])
     if letter.kind in ("teguran-1", "teguran-2"):
         for c in sorted(cats, key=data.categories.rank):
-            basis += BASIS_BY_CATEGORY.get(c, [])
+            category = data.categories.get(c)
+            basis += [(b.instrument, b.article) for b in (category.warning_basis if category else ())]
     cites = _cites(basis, lang, rules)
     rows = _finding_rows(letter.findings, lang, data.categories)
     added = [r for r in rows if not r["not_added"]]
