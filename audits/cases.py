@@ -130,7 +130,8 @@ def build_cases(facts: list[dict], evaluator: Evaluator, categories: Categories)
 
 def add_fines(cases: list[Case], findings: list[Finding], letter_date: dt.date, params: ParameterStore,
               categories: Categories) -> None:
-    """The administrative fine of PP 86/2013 for every case whose next step is `denda`, on the date
+    """The reply-by date of a warning letter (teguran-1/2: the warning period from the letter date) and
+    the administrative fine of PP 86/2013 for every case whose next step is `denda`, on the date
     its letter will bear (`patuh audit --letter-date`, default as_of): the letters render it and
     never compute it. A fine that cannot be computed is recorded with the reason, which the denda
     letter then reports (the audit itself stands without letters)."""
@@ -139,6 +140,13 @@ def add_fines(cases: list[Case], findings: list[Finding], letter_date: dt.date, 
         by_employer[f.employer_id].append({"finding_id": f.finding_id, "category": f.category,
                                            "period": f.period, "amount": f.amount})
     for case in cases:
+        warnings = [st for st in ("teguran-1", "teguran-2") if st in case.next_steps]
+        if warnings:
+            # the reply-by date a warning letter states: its own period, as the ladder counts it
+            use = params.lookup("warning_period_working_days", letter_date)
+            case.trace["letter"] = {"date": letter_date.isoformat(),
+                                    "reply_by": add_working_days(letter_date, int(use.value)).isoformat(),
+                                    "parameter": use.as_dict()}
         if "denda" not in case.next_steps:
             continue
         until = case.trace.get("fields", {}).get("teguran2_until")

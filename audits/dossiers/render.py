@@ -237,6 +237,13 @@ def _rules(findings: list[dict]) -> list[dict]:
     return [{"rule_id": r, "revision": rev, "count": n} for (r, rev), n in sorted(rules.items())]
 
 
+def _ladder_trace(case: dict) -> dict | None:
+    """How the ladder reached the case's steps; the terms of the next warning letter (`letter`) belong
+    to that letter, not to a dossier."""
+    trace = case.get("trace")
+    return {k: v for k, v in trace.items() if k != "letter"} if isinstance(trace, dict) else trace
+
+
 def _flat_trace(trace, prefix="") -> list[tuple[str, str]]:
     """A case trace (any JSON) as sorted `key: value` lines for the annex; lists of words are
     joined, `parameters` are left out (they go to the parameters table)."""
@@ -535,10 +542,10 @@ def _provenance(data: RunData, findings: list[dict], lang: str, case: dict | Non
         "package_name": data.imp.get("name"),
         "package_source": data.imp.get("source"),
         "files": data.files,
-        "parameters": _parameters(findings + ([{"finding_id": "case", "rule_id": "case", "trace": case.get("trace")}]
+        "parameters": _parameters(findings + ([{"finding_id": "case", "rule_id": "case", "trace": _ladder_trace(case)}]
                                               if case and isinstance(case.get("trace"), dict) else []), lang),
         "rules": _rules([f for f in findings if f["rule_id"] != "run"]),
-        "case_trace": _flat_trace(case.get("trace")) if case else [],
+        "case_trace": _flat_trace(_ladder_trace(case)) if case else [],
         "case_totals": (case.get("total_amount"), case.get("total_late_fee")) if case else None,
     }
 

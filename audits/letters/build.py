@@ -21,7 +21,6 @@ from pathlib import Path
 
 import yaml
 
-from patuh.audits.calc.calendar import add_working_days
 from patuh.audits.dossiers.data import RunData, dec
 from patuh.audits.regions import regency_name
 
@@ -133,6 +132,16 @@ class Letter:
     def rel(self) -> str:
         from patuh.audits.dossiers.render import safe_segment
         return f"surat/{self.kind}/{safe_segment(self.employer_id)}/surat"
+
+
+def _reply_by(letter) -> dt.date:
+    """The warning's reply-by date, as the audit recorded it for this letter date (audits.cases)."""
+    terms = ((letter.case or {}).get("trace") or {}).get("letter") or {}
+    if terms.get("date") != letter.date.isoformat():
+        raise LetterError(f"{letter.employer_id}: the audit recorded the {letter.kind} warning period for "
+                          f"{terms.get('date') or 'no letter date'}, not for {letter.date.isoformat()}: audit again "
+                          f"with --letter-date")
+    return dt.date.fromisoformat(terms["reply_by"])
 
 
 def counted_findings(data: RunData, employer_id: str) -> list[dict]:
@@ -264,7 +273,7 @@ def letter_context(letter: Letter, data: RunData, cfg: OfficeConfig, numbers: di
         "has_pidana": bool(cats & set(data.categories.focus_of("pidana"))),
         "cites": cites,
         "unverified": sum(1 for c in cites if not c.verified),
-        "deadline": add_working_days(letter.date, 10) if letter.kind in ("teguran-1", "teguran-2") else None,
+        "deadline": _reply_by(letter) if letter.kind in ("teguran-1", "teguran-2") else None,
         "fine": letter.fine,
         "sifat": "segera" if letter.kind in ("denda", "tmp2t") else "penting",
         "lampiran": True,  # every letter has its enclosure: the legal basis (and the fine's base)
