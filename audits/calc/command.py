@@ -15,7 +15,8 @@ import click
 
 from patuh.engine.parameters import ParameterError, ParameterStore
 
-from .calendar import due_date, months_late, period_start
+from .calendar import due_date, period_start
+from .late_fee import late_slice
 from .dues import PROGRAMS, canonical_programs, dues
 from .jakon import construction_contribution
 from .money import ZERO, round_rupiah, rupiah_text
@@ -151,10 +152,10 @@ def denda(period, paid_on, amount, jp_amount, as_json, rules_dir):
         rate, rate_jp = params.value("late_fee_rate", on), params.value("late_fee_rate_jp", on)
     except ParameterError as exc:
         raise click.ClickException(str(exc))
-    k = months_late(due, paid)
     # reported per programme: the JP fee goes to the JP fund with the arrears (PP 45/2015 Pasal 31),
     # the others' with the next month's contribution (PP 44/2015 Pasal 22; PP 46/2015 Pasal 20)
-    fee_non_jp, fee_jp = k * rate * (x - x_jp), k * rate_jp * x_jp
+    fee = late_slice(x, x_jp, due, paid, rate, rate_jp)
+    k, fee_non_jp, fee_jp = fee.months_late, fee.fee_non_jp, fee.fee_jp
     data = {"due_date": due.isoformat(), "months_late": k, "fee": _int(fee_non_jp + fee_jp),
             "fee_non_jp": _int(fee_non_jp), "fee_jp": _int(fee_jp)}
     lines = [f"iuran {period}: jatuh tempo {due.isoformat()}, dibayar {paid.isoformat()} → {k} bulan terlambat",

@@ -36,6 +36,14 @@ class FeeResult:
     lines: tuple[FeeLine, ...]
 
 
+def late_slice(x: Decimal, x_jp: Decimal, due: dt.date, settled_on: dt.date, rate: Decimal, rate_jp: Decimal,
+               still_open: bool = False) -> FeeLine:
+    """The fee on x of which x_jp is JP, settled on `settled_on`: started months after `due`, each
+    programme's rate (the JP fee goes to the JP fund, the rest with the next month's contribution)."""
+    k = months_late(due, settled_on)
+    return FeeLine(settled_on, x, k, k * rate * (x - x_jp), k * rate_jp * x_jp, still_open)
+
+
 def late_fee(
     period: str,
     bill: Decimal,
@@ -57,9 +65,7 @@ def late_fee(
     jp_share = (jp_bill / unrounded_total) if unrounded_total else ZERO
 
     def line(x: Decimal, d: dt.date, still_open: bool) -> FeeLine:
-        k = months_late(due, d)
-        x_jp = x * jp_share
-        return FeeLine(d, x, k, k * rate_u.value * (x - x_jp), k * rate_jp_u.value * x_jp, still_open)
+        return late_slice(x, x * jp_share, due, d, rate_u.value, rate_jp_u.value, still_open)
 
     remaining = bill
     paid = ZERO
