@@ -20,9 +20,9 @@ Alur kerja / typical workflow:
   patuh audit PAKET --out DIR   audit lengkap: temuan, kasus, dosir / full audit
   patuh findings                daftar temuan / list findings of the last run
   patuh explain ID_TEMUAN       mengapa temuan ini / why this finding (rule, article, data)
+  patuh coverage                cakupan vs target UCJ, desa / coverage against the UCJ target, villages
   patuh runs | compare A B      run yang direkam, perubahan / recorded runs, changes between two
   patuh action | review | log   tindakan, tinjauan, log audit / actions, reviews, audit log
-  patuh coverage                cakupan vs target UCJ, desa / coverage against the UCJ target, villages
   patuh rules lint|test         periksa aturan / check the rulebook
   patuh calc jakon|iuran|denda  simulator iuran & denda / contribution simulators
 
@@ -36,38 +36,28 @@ def main() -> None:
     pass
 
 
-def _calculators():
-    """The domain's calculators, loaded when `rules test` runs examples, not at every start."""
-    from patuh.audits.calculators import CALCULATORS
-
-    return CALCULATORS
-
-
 def _register() -> None:
     """Attach every command; each module owns its commands. A missing module is a broken install
     and must fail loudly, never shrink `patuh --help` silently."""
     from patuh.audits.audit_command import audit, cases, explain, findings
     from patuh.audits.calc.command import calc
     from patuh.audits.coverage_command import coverage
+    from patuh.audits.domain import configure_engine
     from patuh.audits.dossiers.command import verify
     from patuh.audits.generate import generate
     from patuh.audits.importer.command import load
-    from patuh.audits import categories
-    from patuh.audits.intake.command import ocds
-    from patuh.audits.law_corpus import citation_words
     from patuh.audits.law_coverage import coverage_command as law_coverage
-    from patuh.audits.lint import reference_problems
+    from patuh.audits.intake.command import ocds
     from patuh.audits.lifecycle.commands import action, log, review
     from patuh.audits.read_commands import compare, runs
-    from patuh.audits.rulebook import RULES_DIR
     from patuh.audits.rules_commands import impact_cmd, sensitivity_cmd
     from patuh.engine import cli as engine_cli
-    from patuh.engine.examples import register_calculators
 
+    from patuh.audits.law_corpus import citation_words
+    from patuh.audits.rulebook import RULES_DIR
+
+    configure_engine()
     engine_cli.configure(RULES_DIR)
-    engine_cli.register_lint(reference_problems)
-    engine_cli.register_lint(categories.lint)
-    register_calculators(_calculators)
     engine_cli.register_citation_words(citation_words)
     # rulebook commands that know the law corpus or run audits live in audits/
     for command in (law_coverage(engine_cli.default_rules_dir), impact_cmd, sensitivity_cmd):

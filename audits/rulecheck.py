@@ -22,12 +22,13 @@ MAX_SHOWN = 20
 
 def problems(rules_dir: Path | str | None = None) -> list[str]:
     """Lint problems and failing examples of the rulebook, each as one line."""
-    import patuh.cli  # noqa: F401 - registers the domain's lint checks (law, names, categories) with the engine
+    from .domain import configure_engine
     from patuh.engine.lint import lint_problems
     from patuh.engine.compiler import CompileError
     from patuh.engine.examples import ExampleRunner, load_calculators, load_params
     from patuh.engine.ruleset import RuleLoadError, Ruleset
 
+    configure_engine()  # the domain's lint checks (law, names, categories) and calculators
     rdir = Path(default_rules_dir(rules_dir))
     out = [f"rules lint: {p}" for p in lint_problems(rdir, _NO_STALENESS)]
     try:
