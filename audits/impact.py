@@ -26,7 +26,7 @@ import yaml
 from patuh.engine.parameters import ParameterStore
 from patuh.engine.trace import jsonable
 
-from .rulebook import rules_dir as default_rules_dir
+from .rulebook import RULES_DIR, rules_dir as default_rules_dir
 
 IMPACT_DIR = "impact"
 SNAPSHOT_FIELDS = ["finding_id", "rule_id", "category", "subject_id", "period", "amount", "late_fee"]
@@ -60,7 +60,12 @@ def reference_packages(rules_dir: Path) -> list[Package]:
         for item in data.get("packages") or []:
             out.append(Package(str(item["name"]), root / str(item["path"]),
                                dt.date.fromisoformat(str(item["as_of"])) if item.get("as_of") else None))
+    # A rulebook copied out of the repository (a rule author's scratch copy, CI's) still names its
+    # packages from the repository: a path missing beside the copy is read from the project's root.
+    project = repo_root(RULES_DIR)
     for p in out:
+        if not p.path.is_dir() and root != project:
+            p.path = project / p.path.relative_to(root)
         if not p.path.is_dir():
             raise ImpactError(f"reference package {p.name}: {p.path} is not a folder")
     return out
