@@ -13,7 +13,7 @@ from .ocds import OCDSError, convert, read_employers, write
 @click.argument("sources", nargs=-1, required=True)
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Package folder to write to.")
 @click.option("--employers", "employers_pkg", default=None, type=click.Path(exists=True, file_okay=False),
-              help="Package whose employers.csv names the contractors (matched by NPWP).")
+              help="Package whose employers.csv names the contractors (matched by NPWP; default: --out's own).")
 @click.option("--swasta", "swasta", is_flag=True,
               help="Processes without planning.budget are privately funded (swasta).")
 @click.option("--replace", is_flag=True, help="Replace contracts.csv / contract_amendments.csv already in --out.")
@@ -24,6 +24,9 @@ def ocds(sources: tuple[str, ...], out: str, employers_pkg: str | None, swasta: 
     if there and not replace:
         click.echo(f"{out}: already has {', '.join(there)} — choose another --out or give --replace", err=True)
         sys.exit(1)
+    if employers_pkg is None and (outp / "employers.csv").is_file():
+        # --out is a package already: its own employers are matched and kept, suppliers added to them
+        employers_pkg = out
     try:
         emp = read_employers(Path(employers_pkg)) if employers_pkg else None
         conv = convert(sources, emp[2] if emp else None, private_without_budget=swasta)
