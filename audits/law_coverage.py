@@ -68,7 +68,7 @@ def coverage_command(default_rules_dir):
                 current = a["instrument"]
                 click.echo(f"\n{current} — {a['title']}")
             mark = "terverifikasi" if a["verified"] else f"belum diverifikasi ({a['confidence']})"
-            rules = ", ".join(f"{x['rule']} (+{x['examples_firing']}/-{x['examples_silent']})" for x in a["rules"]) or "-"
+            rules = ", ".join(f"{x['rule']} (+{x['examples_firing']}/−{x['examples_silent']})" for x in a["rules"]) or "-"
             click.echo(f"  {a['article']:<34} {a['state']:<8} {mark:<28} {rules}")
         t = cov["totals"]
         click.echo(f"\n{t['articles']} pasal dari {t['instruments']} peraturan: diuji {t['diuji']}, dikutip {t['dikutip']}, "

@@ -49,3 +49,26 @@ def test_check_of_a_changed_copy_without_package_lists_the_moved_findings(tmp_pa
     assert CliRunner().invoke(patuh.cli.main, ["rules", "impact", "--update", "--rules", str(rules)]).exit_code == 0
     assert (rules / "impact" / "kalbar-demo.csv").read_text() != (RULES_DIR / "impact" / "kalbar-demo.csv").read_text()
     assert CliRunner().invoke(patuh.cli.main, ["rules", "impact", "--check", "--rules", str(rules)]).exit_code == 0
+
+
+SPEC_INSTRUMENTS = ["UU 24/2011", "UU 40/2004", "UU 16/2004", "PP 44/2015", "PP 45/2015", "PP 46/2015",
+                    "PP 86/2013", "PP 49/2020", "PP 36/2021", "PP 51/2023", "Perpres 109/2013",
+                    "Permenaker 44/2015", "Permenaker 5/2021", "Permenaker 4/2018", "Inpres 2/2021"]
+
+
+def test_coverage_names_every_instrument_with_the_three_states_and_the_examples_as_documented():
+    import json
+
+    r = CliRunner().invoke(patuh.cli.main, ["rules", "coverage", "--json"])
+    assert r.exit_code == 0, r.output
+    cov = json.loads(r.output)
+    assert set(SPEC_INSTRUMENTS) <= {a["instrument"] for a in cov["articles"]}
+    assert {a["state"] for a in cov["articles"]} <= {"diuji", "dikutip", "belum"}
+    t = cov["totals"]
+    assert t["diuji"] + t["dikutip"] + t["belum"] == t["articles"] == len(cov["articles"])
+    assert t["verified"] + t["not_verified"] == t["articles"]
+    text = CliRunner().invoke(patuh.cli.main, ["rules", "coverage"]).output
+    # docs/rule-changes.md: examples shown as `+firing/−silent` (a minus sign, as the impact lists use)
+    tun = next(a for a in cov["articles"] if a["instrument"] == "UU 40/2004" and a["article"] == "Pasal 17")
+    x = next(x for x in tun["rules"] if x["rule"] == "TUNGGAKAN-01")
+    assert f"TUNGGAKAN-01 (+{x['examples_firing']}/−{x['examples_silent']})" in text
