@@ -82,6 +82,14 @@ def named_packages(paths: list[str]) -> list[Package]:
 
 
 # --------------------------------------------------------------------------------------------- base rulebook
+def _git_rules(rules: Path) -> tuple[str, str]:
+    """(work tree, rules folder inside it) of the git repository holding `rules`."""
+    rules = Path(rules).resolve()
+    top = subprocess.run(["git", "-C", str(rules), "rev-parse", "--show-toplevel"], check=True,
+                         capture_output=True, text=True).stdout.strip()
+    return top, rules.relative_to(Path(top).resolve()).as_posix()
+
+
 @contextmanager
 def base_rulebook(base: str, head_rules: Path):
     """BASE as a folder: a rulebook directory (or a checkout holding rules/), or a git revision whose
@@ -92,9 +100,12 @@ def base_rulebook(base: str, head_rules: Path):
         return
     head_rules = Path(head_rules).resolve()
     try:
-        top = subprocess.run(["git", "-C", str(head_rules), "rev-parse", "--show-toplevel"], check=True,
-                             capture_output=True, text=True).stdout.strip()
-        prefix = head_rules.relative_to(Path(top).resolve()).as_posix()
+        # the revision is one of the repository's: HEAD's own, or — for a rulebook copied out of any
+        # repository (a rule author's scratch copy) — the project's, whose rules/ it was copied from
+        try:
+            top, prefix = _git_rules(head_rules)
+        except (subprocess.CalledProcessError, ValueError, FileNotFoundError):
+            top, prefix = _git_rules(RULES_DIR)
         data = subprocess.run(["git", "-C", top, "archive", "--format=tar", base, prefix], check=True,
                               capture_output=True).stdout
     except (subprocess.CalledProcessError, ValueError, FileNotFoundError) as exc:

@@ -72,3 +72,27 @@ def test_coverage_names_every_instrument_with_the_three_states_and_the_examples_
     tun = next(a for a in cov["articles"] if a["instrument"] == "UU 40/2004" and a["article"] == "Pasal 17")
     x = next(x for x in tun["rules"] if x["rule"] == "TUNGGAKAN-01")
     assert f"TUNGGAKAN-01 (+{x['examples_firing']}/−{x['examples_silent']})" in text
+
+
+def test_base_revision_against_a_copy_outside_the_repository_lists_exactly_the_changed_findings(tmp_path):
+    """`--base HEAD --rules COPY`: BASE is a revision of the repository the copy came from."""
+    import json
+
+    rules = _copy(tmp_path)
+    path = rules / "parameters" / "pembayaran.yaml"
+    old = '{valid_from: 2021-02-01, value: 0.02, instrument: "PP 44/2015'
+    path.write_text(path.read_text(encoding="utf-8").replace(old, old.replace("0.02", "0.025")), encoding="utf-8")
+    base = tmp_path / "base"  # HEAD's rulebook as a folder, for the same comparison without git
+    shutil.copytree(RULES_DIR, base, ignore=shutil.ignore_patterns("__pycache__"))
+    got = {}
+    for b in ("HEAD", str(base)):
+        r = CliRunner().invoke(patuh.cli.main, ["rules", "impact", "--base", b, "--rules", str(rules),
+                                                "--package", str(ROOT / "fixtures" / "kalbar-demo"), "--json"])
+        assert r.exit_code == 0, r.output
+        rep = json.loads(r.output)
+        assert [(p["id"], p["valid_from"]) for p in rep["parameters"]] == [("late_fee_rate", "2021-02-01")]
+        pkg = rep["packages"][0]
+        assert not pkg["added"] and not pkg["removed"]
+        got[b] = sorted((c["finding_id"], c["late_fee_before"], c["late_fee"]) for c in pkg["changed"])
+    assert got["HEAD"] == got[str(base)]
+    assert ("F-25C7BD9E99", "160895.00", "201119.00") in got["HEAD"]
