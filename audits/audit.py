@@ -201,7 +201,8 @@ def run_audit(
         add_fines(cases, counted, letter_date or as_of, params, cats)
         timings["cases"] = time.perf_counter() - t
         try:
-            cov = coverage.compute(sc, findings, coverage_year or int(period_to[:4]), cats)
+            # a rejected (tolak) finding counts nowhere but its annex: not in found_unregistered either
+            cov = coverage.compute(sc, counted, coverage_year or int(period_to[:4]), cats)
         except coverage.CoverageError as exc:
             raise AuditError(str(exc)) from None
         used = sorted((u.as_dict() for u in sc.used.values()), key=lambda d: (d["id"], str(d["key"]), d["valid_from"]))

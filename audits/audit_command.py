@@ -85,16 +85,17 @@ def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf,
             click.echo(f"    sudah dimuat / already loaded as import {loaded.import_id}", err=True)
         else:
             click.echo(f"    {sum(loaded.rows.values()):,} rows in {loaded.seconds:.1f} s", err=True)
-        clear_previous(out_dir)  # empty, or an earlier run's output whose files go (never others' files)
-        click.echo("2/4 audit", err=True)
-        base = None
+        base = latest = None  # checked before the earlier output is cleared: a refused audit leaves it as it was
         if compare_with and compare_with.lower() == "previous":
             with engine.connect() as conn:
                 if not store.list_runs(conn):
                     raise AuditError("--compare-with previous: no run is recorded in this database yet")
+                latest = store.get_run(conn)
         elif compare_with:
             with engine.connect() as conn:
                 base = store.get_run(conn, compare_with)  # fail before auditing when it does not exist
+        clear_previous(out_dir)  # empty, or an earlier run's output whose files go (never others' files)
+        click.echo("2/4 audit", err=True)
         result = run_audit(engine, loaded.import_id, period_from=period_from, period_to=period_to,
                            as_of=as_of, rules_dir=Path(rules_dir) if rules_dir else None, progress=_progress,
                            coverage_year=coverage_year, by=by, letter_date=letter_date)
@@ -106,7 +107,9 @@ def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf,
             head = store.get_run(conn, result.run_id)
             if compare_with:
                 if base is None:
-                    base = store.previous_run(conn, result.run_id)
+                    # the only runs recorded before were this very run (same inputs, re-recorded): its
+                    # earlier recording is the previous one, with the same findings (docs/lifecycle.md)
+                    base = store.previous_run(conn, result.run_id) or (head if latest else None)
                     if base is None:
                         raise AuditError("--compare-with previous: no run was recorded before this one "
                                          "in this database")

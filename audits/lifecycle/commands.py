@@ -102,7 +102,7 @@ def log(verify, db, as_json, lang):
     engine, where = open_or_fail(db)
     with engine.connect() as conn:
         rows = audit_log.events(conn)
-    broken = audit_log.verify(rows) if verify else None
+        broken = (audit_log.verify(rows) or audit_log.unlogged(conn, rows)) if verify else None
     en = lang == "en"
     if as_json:
         out = {"database": where, "events": [{k: v for k, v in r.items() if k != "ids_json"} for r in rows]}

@@ -84,6 +84,30 @@ def verify(rows: list[dict]) -> Broken | None:
     return None
 
 
+def unlogged(conn: Connection, rows: list[dict]) -> Broken | None:
+    """A deleted LAST event leaves the chain itself intact, but the change it logged is still in
+    the store: every run recorded since the log exists (seq set), every recorded action and every
+    review was written in one transaction with its event, so one without its event means that
+    event was deleted. Named as the event after the last one left."""
+    logged: dict[str, set] = {"audit": set(), "action": set(), "review": set()}
+    key = {"audit": "run_id", "action": "action_id", "review": "review_id"}
+    for r in rows:
+        if r["kind"] in key and key[r["kind"]] in r["ids"]:
+            logged[r["kind"]].add(str(r["ids"][key[r["kind"]]]))
+    missing = [f"run {v}" for v in conn.execute(select(s.runs.c.run_id).where(s.runs.c.seq.isnot(None))
+                                                .order_by(s.runs.c.seq)).scalars() if v not in logged["audit"]]
+    missing += [f"action #{v}" for v in conn.execute(select(s.recorded_actions.c.action_id)
+                                                     .order_by(s.recorded_actions.c.action_id)).scalars()
+                if str(v) not in logged["action"]]
+    missing += [f"review #{v}" for v in conn.execute(select(s.reviews.c.review_id).order_by(s.reviews.c.review_id))
+                .scalars() if str(v) not in logged["review"]]
+    if not missing:
+        return None
+    gone = (rows[-1]["event_id"] + 1) if rows else 1
+    return Broken(gone, f"event {gone} is missing (deleted?): the store holds "
+                        + ", ".join(missing[:5]) + (" …" if len(missing) > 5 else "") + " but the log has no event of it")
+
+
 def count(conn: Connection) -> int:
     return conn.execute(select(func.count()).select_from(s.audit_log)).scalar() or 0
 
