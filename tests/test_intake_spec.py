@@ -38,3 +38,60 @@ def test_ocds_into_a_package_keeps_its_employers_and_matches_them(tmp_path):
     assert [r["employer_id"] for r in after[len(before):]] == ["024567893701000"]
     contractors = {r["contract_id"]: r["contractor_id"] for r in rows(pkg / "contracts.csv")}
     assert contractors["602.1/117/SPK-BM/PUPR-KB/2025"] == "E14"  # matched by NPWP to the demo's E14
+
+
+# ------------------------------------------------------------------ every error names the column as written
+
+import yaml  # noqa: E402
+from patuh.audits.importer.load import PackageError, load_package  # noqa: E402
+from patuh.audits.store.db import get_engine  # noqa: E402
+
+DEMO_ID = ROOT / "fixtures" / "kalbar-demo-id"
+
+
+def _demo_id(tmp_path: Path) -> Path:
+    pkg = tmp_path / "id"
+    shutil.copytree(DEMO_ID, pkg)
+    meta = yaml.safe_load((pkg / "package.yaml").read_text(encoding="utf-8"))
+    meta["office"] = str((DEMO_ID / meta["office"]).resolve())
+    (pkg / "package.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
+    return pkg
+
+
+def _set(path: Path, row: int, header: str, value: str) -> None:
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh, delimiter=";"))
+    rows[row - 1][rows[0].index(header)] = value
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh, delimiter=";").writerows(rows)
+
+
+def _errors(pkg: Path, db_url: str) -> list[str]:
+    engine = get_engine(db_url)
+    try:
+        load_package(pkg, engine)
+    except PackageError as exc:
+        return exc.errors
+    finally:
+        engine.dispose()
+    raise AssertionError("the package loaded")
+
+
+def test_a_doubled_row_of_a_declared_file_names_the_key_columns_as_written(tmp_path, db_url):
+    pkg = _demo_id(tmp_path)
+    p = pkg / "daftar_gaji.csv"
+    with p.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.reader(fh, delimiter=";"))
+    _set(p, 3, "Bulan", rows[1][rows[0].index("Bulan")])
+    _set(p, 3, "NIK", rows[1][rows[0].index("NIK")])
+    _set(p, 3, "Kode Perusahaan", rows[1][rows[0].index("Kode Perusahaan")])
+    errs = _errors(pkg, db_url)
+    want = ('daftar_gaji.csv row 3, columns "Kode Perusahaan" (employer_id), "Bulan" (period), "NIK" (nik):')
+    assert any(e.startswith(want) and "already given in row 2" in e for e in errs), errs
+
+
+def test_an_unknown_parent_contract_of_a_declared_file_names_the_column_as_written(tmp_path, db_url):
+    pkg = _demo_id(tmp_path)
+    _set(pkg / "kontrak.csv", 2, "Kontrak Induk", "NOPE/1")
+    errs = _errors(pkg, db_url)
+    assert 'kontrak.csv row 2, column "Kontrak Induk" (parent_contract_id): "NOPE/1" is not a contract_id in contracts' in errs, errs

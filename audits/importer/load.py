@@ -279,18 +279,19 @@ class _Loader:
         self.rows[spec.name] = count
         for j, k in enumerate(money):
             if totals[j] > MAX_COLUMN_TOTAL * 100:
-                err(f"{label}, column {ctx.columns[k]}: the amounts add up to more than Rp 500.000.000.000.000"
+                err(f"{label}, column {ctx.col(ctx.columns[k], ctx.columns[k])}: the amounts add up to more than Rp 500.000.000.000.000"
                     " (5 × 10^14) — not a plausible package; is a column of sen read as Rupiah?")
 
         if spec.name == "contracts":
             for lbl, rownum, parent in self.parent_refs:
                 if parent not in self.contract_ids and "contracts" not in self.broken:
-                    err(f'{lbl} row {rownum}, column parent_contract_id: {show(parent)} is not a contract_id in contracts')
+                    err(f'{lbl} row {rownum}, column {ctx.col("parent_contract_id", "parent_contract_id")}:'
+                        f' {show(parent)} is not a contract_id in contracts')
         if spec.unique_sql:
-            self._duplicates(spec, label)
+            self._duplicates(spec, label, ctx.col)
         return count
 
-    def _duplicates(self, spec: TableSpec, label: str) -> None:
+    def _duplicates(self, spec: TableSpec, label: str, col=lambda c, default: default) -> None:
         t = s.DATA_TABLES[spec.name]
         keys = [t.c[k] for k in spec.unique_sql]
         g = (
@@ -307,10 +308,11 @@ class _Loader:
             .order_by(t.c.src_row)
         )
         names = ", ".join(spec.unique_sql)
+        written = ", ".join(col(k, k) for k in spec.unique_sql)  # as written in the file, and canonical
         for row in self.conn.execute(q):
             values = ", ".join(show(v.isoformat() if isinstance(v, date) else v) for v in row[2:])
             self.errors.add(
-                f"{label} row {row.src_row}, columns {names}: {values} already given in row {row.first_row}"
+                f"{label} row {row.src_row}, columns {written}: {values} already given in row {row.first_row}"
                 f" — one row per ({names})"
             )
 
