@@ -95,3 +95,14 @@ def test_an_unknown_parent_contract_of_a_declared_file_names_the_column_as_writt
     _set(pkg / "kontrak.csv", 2, "Kontrak Induk", "NOPE/1")
     errs = _errors(pkg, db_url)
     assert 'kontrak.csv row 2, column "Kontrak Induk" (parent_contract_id): "NOPE/1" is not a contract_id in contracts' in errs, errs
+
+
+def test_a_row_longer_than_the_header_in_a_semicolon_file_speaks_of_the_declared_separator(tmp_path, db_url):
+    pkg = _demo_id(tmp_path)
+    p = pkg / "daftar_gaji.csv"
+    lines = p.read_text(encoding="utf-8").split("\n")
+    lines[2] += ";x"
+    p.write_text("\n".join(lines), encoding="utf-8")
+    errs = _errors(pkg, db_url)
+    msg = next(e for e in errs if e.startswith("daftar_gaji.csv row 3: 8 cells but the header has 7 columns"))
+    assert "';' inside a text" in msg and "comma" not in msg  # the file has no comma separator to blame

@@ -252,9 +252,12 @@ class _Loader:
                 for rownum, cells in rows:
                     if len(cells) > width and any(not _blank(c) for c in cells[width:]):
                         # an unquoted 3,054,552 splits into three cells: never read it as 3
-                        err(f"{label} row {rownum}: {len(cells)} cells but the header has {width} columns"
-                            f" — a comma inside a number or a text? write numbers without separators"
-                            f" (3054552) and put text with commas in double quotes")
+                        err(f"{label} row {rownum}: {len(cells)} cells but the header has {width} columns" + (
+                            " — a comma inside a number or a text? write numbers without separators"
+                            " (3054552) and put text with commas in double quotes" if src.sheet is not None
+                            or form.format.delimiter == "," else
+                            f" — a {form.format.delimiter!r} inside a text? put text holding"
+                            f" {form.format.delimiter!r} in double quotes"))
                         continue
                     if translate is not None:
                         cells = translate(rownum, cells)
