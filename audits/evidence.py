@@ -171,8 +171,15 @@ def collect(sc: Scope, findings, facts_by_id: dict[str, dict], categories: Categ
         ev: dict = {}
         if want.payments:
             pays = payments.get((f.employer_id, f.period), [])
+            # "payments" are contributions (docs/lifecycle.md: only kind iuran counts as paid); a late
+            # fee paid (kind denda) is listed apart, never as a contribution received
             ev["payments"] = [{"period": r["period"], "amount": money(r["amount"]), "paid_on": r["paid_on"].isoformat(),
-                               "reference": r["reference"] or "", "source": source(r)} for r in pays]
+                               "reference": r["reference"] or "", "source": source(r)} for r in pays
+                              if r["kind"] != "denda"]
+            fees = [{"period": r["period"], "amount": money(r["amount"]), "paid_on": r["paid_on"].isoformat(),
+                     "reference": r["reference"] or "", "source": source(r)} for r in pays if r["kind"] == "denda"]
+            if fees:
+                ev["late_fee_payments"] = fees
         if want.workers:
             ev["workers"] = [_worker(r) for r in workers[want.workers].get((f.employer_id, f.period), [])]
         if want.contracts:

@@ -305,7 +305,7 @@ def explain(finding_id, run, db, lang, as_json):
                    f"{p['instrument']} {p.get('article') or ''}; {'source' if en else 'sumber'}: {p['source']}; "
                    f"status {p['status']})")
     workers, pays, contracts = ev.get("workers", []), ev.get("payments", []), ev.get("contracts", [])
-    if workers or pays or contracts:
+    if workers or pays or contracts or ev.get("late_fee_payments"):
         click.echo(f"{'Evidence' if en else 'Bukti'}:")
         for w in workers[:20]:
             click.echo(f"  {w['nik']} {w['name']} {w['period']} {'wage' if en else 'upah'} {rp(w['wage'], lang)} "
@@ -316,6 +316,9 @@ def explain(finding_id, run, db, lang, as_json):
         for p in pays:
             click.echo(f"  {'paid' if en else 'bayar'} {rp(p['amount'], lang)} {'on' if en else 'pada'} "
                        f"{date_text(p['paid_on'], lang)} ({p['source']})")
+        for p in ev.get("late_fee_payments", []):
+            click.echo(f"  {'late fee paid' if en else 'bayar denda keterlambatan'} {rp(p['amount'], lang)} "
+                       f"{'on' if en else 'pada'} {date_text(p['paid_on'], lang)} ({p['source']})")
         for c in contracts:
             click.echo(f"  {'contract' if en else 'kontrak'} {c['contract_id']} {c['title']} "
                        f"{'value' if en else 'nilai'} {rp(c['current_value'], lang)} ({c['source']})")

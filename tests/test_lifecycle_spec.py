@@ -104,3 +104,38 @@ def test_a_rejected_finding_counts_in_no_coverage_figure(db_url, tmp_path):
     assert not niks or dropped == len(niks)
     assert {r["review"] for r in rows(tmp_path / "o2" / "findings.csv") if r["finding_id"] in
             {f["finding_id"] for f in e12}} == {"tolak"}
+
+
+def test_a_late_fee_paid_is_not_evidence_of_a_contribution(db_url, tmp_path):
+    """"Only iuran payments count in Paid(E,P,d)": the dossier's "contribution payments received"
+    (and the pidana element built on them) listed a late-fee payment (kind denda) as a contribution."""
+    import shutil
+
+    pkg = tmp_path / "pkg"
+    shutil.copytree(DEMO, pkg, ignore=shutil.ignore_patterns("expected_*", "README.md"))
+    yml = (pkg / "package.yaml").read_text(encoding="utf-8")
+    (pkg / "package.yaml").write_text("\n".join(line for line in yml.splitlines() if not line.startswith("office:"))
+                                      + "\n", encoding="utf-8")
+    pays = rows(pkg / "payments.csv")
+    for r in pays:
+        r["kind"] = ""
+    pays.append({"employer_id": "E19", "period": "2025-09", "amount": "30000", "paid_on": "2025-11-21",
+                 "reference": "DENDA-E19-2025-09", "kind": "denda"})
+    with open(pkg / "payments.csv", "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(pays[0]), lineterminator="\n")
+        w.writeheader()
+        w.writerows(pays)
+    invoke("audit", DEMO, "--out", tmp_path / "o0", "--db", db_url, "--no-pdf")
+    before = {r["subject_id"]: r for r in rows(tmp_path / "o0" / "findings.csv") if r["category"] == "TUNGGAKAN"}
+    invoke("audit", pkg, "--out", tmp_path / "o1", "--db", db_url, "--no-pdf", "--draft")
+    now = {r["subject_id"]: r for r in rows(tmp_path / "o1" / "findings.csv") if r["category"] == "TUNGGAKAN"}
+    sept = now["E19:2025-09"]
+    assert int(sept["late_fee"]) == int(before["E19:2025-09"]["late_fee"]) - 30000  # the remainder is reported
+    assert sept["amount"] == before["E19:2025-09"]["amount"]  # the fee paid is no contribution
+    ev = json.loads(invoke("explain", sept["finding_id"], "--db", db_url, "--json").stdout)["finding"]["evidence"]
+    assert all(p["reference"] != "DENDA-E19-2025-09" for p in ev["payments"])
+    assert [p["reference"] for p in ev["late_fee_payments"]] == ["DENDA-E19-2025-09"]
+    dossier = (tmp_path / "o1" / "dossiers" / "kepolisian" / "E19" / "dossier.html").read_text(encoding="utf-8")
+    assert "DENDA-E19-2025-09" not in dossier  # not among the contribution payments received
+    text_out = invoke("explain", sept["finding_id"], "--db", db_url).output
+    assert "bayar denda keterlambatan Rp 30.000" in text_out
