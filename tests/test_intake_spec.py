@@ -106,3 +106,55 @@ def test_a_row_longer_than_the_header_in_a_semicolon_file_speaks_of_the_declared
     errs = _errors(pkg, db_url)
     msg = next(e for e in errs if e.startswith("daftar_gaji.csv row 3: 8 cells but the header has 7 columns"))
     assert "';' inside a text" in msg and "comma" not in msg  # the file has no comma separator to blame
+
+
+# ------------------------------------------------------------------ OCDS, field by field
+
+import copy  # noqa: E402
+import json  # noqa: E402
+
+from patuh.audits.intake import ocds as o  # noqa: E402
+
+
+def _works(ocid: str, cid: str, value: dict, when: str = "2025-05-01T09:00:00+07:00", rid: str = "1") -> dict:
+    return {
+        "ocid": ocid, "id": f"{ocid}-{rid}", "date": when, "tag": ["contract"], "initiationType": "tender",
+        "parties": [{"id": "S", "name": "CV Uji", "roles": ["supplier"],
+                     "identifier": {"scheme": "ID-NPWP", "id": "012140737701000"}},
+                    {"id": "P", "name": "Dinas PUPR Kabupaten Landak", "roles": ["procuringEntity", "buyer"],
+                     "contactPoint": {"name": "Ir. Yohanes, M.T."}}],
+        "buyer": {"id": "P", "name": "Dinas PUPR Kabupaten Landak"},
+        "planning": {"budget": {"description": "APBD Kabupaten Landak TA 2025"}},
+        "tender": {"id": "T", "title": "Jalan Ngabang", "mainProcurementCategory": "works",
+                   "items": [{"id": "1", "deliveryAddress": {"region": "Kabupaten Landak"}}]},
+        "awards": [{"id": "A", "suppliers": [{"id": "S", "name": "CV Uji"}]}],
+        "contracts": [{"id": cid, "awardID": "A", "value": value, "dateSigned": "2025-04-30T18:00:00Z",
+                       "period": {"startDate": "2025-05-05", "endDate": "2025-08-01"}}],
+    }
+
+
+def test_ocds_row_is_mapped_as_the_table_says(tmp_path):
+    signed = _works("ocds-x-1", "SPK/1", {"amount": 100000000, "currency": "IDR"})
+    later = copy.deepcopy(signed)
+    later["id"], later["date"] = "ocds-x-1-2", "2025-08-10T20:00:00Z"  # 11 August in WIB
+    later["contracts"][0]["value"]["amount"] = 120000000
+    (tmp_path / "x.jsonl").write_text(json.dumps(signed) + "\n" + json.dumps(later) + "\n", encoding="utf-8")
+    conv = o.convert([tmp_path], {"012140737701000": "E08"})
+    assert not conv.left_out, [lo.lines() for lo in conv.left_out]
+    assert conv.contracts == [{
+        "contract_id": "SPK/1", "title": "Jalan Ngabang",  # no contracts[].title: tender.title
+        "contractor_id": "E08", "owner": "Dinas PUPR Kabupaten Landak", "funding": "apbd-kabupaten",
+        "ppk": "Ir. Yohanes, M.T.", "value": "100000000",  # at signing, not the amended value
+        "spk_date": "2025-05-01",  # 2025-04-30T18:00Z is 1 May in WIB
+        "start_date": "2025-05-05", "end_date": "2025-08-01", "regency_code": "6103", "parent_contract_id": ""}]  # Kemendagri: Landak
+    assert conv.amendments == [{"contract_id": "SPK/1", "amended_on": "2025-08-11", "value": "120000000"}]
+
+
+def test_ocds_value_without_a_currency_is_left_out_and_said_so(tmp_path):
+    rel = _works("ocds-y-1", "SPK/2", {"amount": 100000000})
+    (tmp_path / "y.json").write_text(json.dumps({"uri": "u", "publishedDate": "2025-05-02T00:00:00Z",
+                                                 "releases": [rel]}), encoding="utf-8")
+    conv = o.convert([tmp_path], {"012140737701000": "E08"})
+    assert not conv.contracts
+    [lo] = conv.left_out
+    assert lo.problems[0][0] == "contracts/0/value/currency" and lo.problems[0][1].startswith("missing")

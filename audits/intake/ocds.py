@@ -498,7 +498,8 @@ def _contract(ocid, rel, i, c, history, employers, added, private_without_budget
         amount = _money(first[1])
         vpath = f"{cpath}/value"
         if cur != "IDR":
-            problems.append((f"{vpath}/currency", f'"{cur}" — the value is not in IDR and is not converted'))
+            problems.append((f"{vpath}/currency", "missing — the currency is not known to be IDR, the value is not taken"
+                             if cur is None else f'"{cur}" — the value is not in IDR and is not converted'))
         elif amount is None:
             problems.append((f"{vpath}/amount", f'"{first[1]}" is not an amount of Rupiah (0 or more, at most 2 decimals)'))
         else:
