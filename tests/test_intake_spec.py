@@ -158,3 +158,14 @@ def test_ocds_value_without_a_currency_is_left_out_and_said_so(tmp_path):
     assert not conv.contracts
     [lo] = conv.left_out
     assert lo.problems[0][0] == "contracts/0/value/currency" and lo.problems[0][1].startswith("missing")
+
+
+def test_a_declaration_that_cannot_be_used_is_the_only_thing_reported(tmp_path, db_url):
+    """A package declaring `delimiter: ";"` with one wrong key must not be told to declare ';'."""
+    pkg = _demo_id(tmp_path)
+    meta = yaml.safe_load((pkg / "package.yaml").read_text(encoding="utf-8"))
+    meta["format"]["encoding"] = "utf-16"
+    (pkg / "package.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
+    errs = _errors(pkg, db_url)
+    assert errs[0] == "package.yaml, format.encoding: 'utf-16' — utf-8, cp1252 or latin-1 expected"
+    assert not any("splits on" in e or e.startswith(("data_", "daftar_", "kontrak")) for e in errs), errs

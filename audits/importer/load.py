@@ -453,6 +453,11 @@ def load_package(path: str | Path, engine: Engine) -> LoadResult:
             fm = forms.table(name).format
             src.delimiter, src.encoding = fm.delimiter, fm.codec
     d.errors[:0] = forms.errors
+    if forms.errors:
+        # a declaration that cannot be used would read every file in a form nobody declared: each
+        # file's errors would be noise (a ';' hint for a package that declares ';'); say only these
+        d.close()
+        raise PackageError(d.errors + ["package.yaml: the declaration above must be corrected before the files are read"])
     try:
         return _load(folder, d, engine, t0, forms)
     finally:
