@@ -207,6 +207,9 @@ def parse_law_file(text: str, file: str) -> Instrument:
             raise LawError(f"{where}: ayat are enacted words; a paraphrase goes in 'text' with kind ringkasan")
         if verified and not _s(raw.get("read_in")):
             raise LawError(f"{where}: a verified article says where it was read ('read_in')")
+        if kind == "ringkasan" and not txt.startswith("(Ringkasan)"):
+            # a summary is never mistaken for the law's words wherever it is printed
+            raise LawError(f"{where}: a summary (kind ringkasan) starts its text with \"(Ringkasan)\"")
         if kind == "kutipan" and not verified:
             raise LawError(f"{where}: only a verified article may give enacted words (kind kutipan)")
         confidence = "P" if verified else _s(raw.get("confidence")) or "UNCONFIRMED"
@@ -255,8 +258,8 @@ def law_problems(rules_dir: Path | str, ruleset) -> list[str]:
                 out.append(f"{where}: {p}")
             art, _cit, why = corpus.find(lb.instrument, lb.article or "")
             if not why and art is not None and lb.quote and art.kind != "kutipan":
-                out.append(f"{where}: quotes an article the corpus holds only as a summary (ringkasan, not "
-                           f"verified): drop the quote or verify the article")
+                out.append(f"{where}: quotes an article the corpus holds only as a summary (ringkasan): "
+                           f"drop the quote, or give the article's enacted words (kutipan, verified)")
     return out
 
 

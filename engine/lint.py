@@ -50,4 +50,5 @@ def lint_problems(rules_dir: Path, today: dt.date | None = None) -> list[str]:
         problems.extend(check(rules_dir, ruleset, params))
     if not ruleset.rules and not problems:
         problems.append(f"{rules_dir}: no rule files")
-    return problems
+    # two checks may meet the same broken file (the law corpus: citations and categories): say it once
+    return list(dict.fromkeys(problems))

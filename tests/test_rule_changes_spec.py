@@ -96,3 +96,34 @@ def test_base_revision_against_a_copy_outside_the_repository_lists_exactly_the_c
         got[b] = sorted((c["finding_id"], c["late_fee_before"], c["late_fee"]) for c in pkg["changed"])
     assert got["HEAD"] == got[str(base)]
     assert ("F-25C7BD9E99", "160895.00", "201119.00") in got["HEAD"]
+
+
+def _law_copy(tmp_path: Path, old: str, new: str) -> Path:
+    rules = _copy(tmp_path)
+    path = rules / "law" / "uu-40-2004.yaml"
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return rules
+
+
+def test_a_summary_without_its_mark_and_an_unverified_quotation_are_refused_once(tmp_path):
+    from patuh.engine.lint import lint_problems
+
+    unmarked = _copy(tmp_path / "a")
+    p = unmarked / "law" / "pp-49-2020.yaml"
+    text = p.read_text(encoding="utf-8")
+    assert text.count("(Ringkasan) Untuk iuran Agustus") == 1
+    p.write_text(text.replace("(Ringkasan) Untuk iuran Agustus", "Untuk iuran Agustus"), encoding="utf-8")
+    problems = lint_problems(unmarked)
+    assert any('Pasal 4: a summary (kind ringkasan) starts its text with "(Ringkasan)"' in x for x in problems), problems
+
+    unverified = _law_copy(tmp_path / "b", '''    verified: true
+    read_in: &uu40 "mblonyox/data-peraturan uu/2004/40.md (salinan resmi), dibaca November 2026"''',
+                           '''    verified: false
+    confidence: S2
+    sources: a secondary source
+    read_in: &uu40 "x"''')
+    problems = lint_problems(unverified)
+    hits = [x for x in problems if "only a verified article may give enacted words" in x]
+    assert len(hits) == 1, problems  # the corpus is read by two checks; the problem is said once
