@@ -169,3 +169,60 @@ def test_a_declaration_that_cannot_be_used_is_the_only_thing_reported(tmp_path, 
     errs = _errors(pkg, db_url)
     assert errs[0] == "package.yaml, format.encoding: 'utf-16' — utf-8, cp1252 or latin-1 expected"
     assert not any("splits on" in e or e.startswith(("data_", "daftar_", "kontrak")) for e in errs), errs
+
+
+# ------------------------------------------------------------------ XLSX: `values` maps typed cells too
+
+MINI = ROOT / "tests" / "data" / "mini"
+
+
+def _mini_workbook(tmp_path: Path, code: dict[str, object], values: dict | None) -> Path:
+    """tests/data/mini as one workbook; payroll's employment written as the codes in `code`."""
+    from openpyxl import Workbook
+
+    pkg = tmp_path / "book"
+    pkg.mkdir(parents=True)
+    wb = Workbook(write_only=True)
+    for p in sorted(MINI.glob("*.csv")):
+        with p.open(encoding="utf-8", newline="") as fh:
+            rows = list(csv.reader(fh))
+        ws = wb.create_sheet(p.stem)
+        ws.append(rows[0])
+        for r in rows[1:]:
+            if p.stem == "payroll":
+                k = rows[0].index("employment")
+                r = list(r)
+                r[k] = code.get(r[k], r[k])
+            ws.append(r)
+    wb.save(pkg / "paket.xlsx")
+    meta = yaml.safe_load((MINI / "package.yaml").read_text(encoding="utf-8"))
+    if values is not None:
+        meta["tables"] = {"payroll": {"values": {"employment": values}}}
+    (pkg / "package.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True), encoding="utf-8")
+    return pkg
+
+
+def test_values_map_a_typed_number_cell_of_a_workbook(tmp_path, db_url):
+    from sqlalchemy import select
+
+    from patuh.audits.store import schema as s
+
+    codes = {"pkwtt": 1, "pkwt": 2, "harian": 3, "borongan": 4}  # a status column coded as numbers
+    pkg = _mini_workbook(tmp_path / "a", codes, {v: k for k, v in codes.items()})
+    engine = get_engine(db_url)
+
+    def employment(package: Path) -> list[tuple]:
+        r = load_package(package, engine)
+        with engine.connect() as conn:
+            return [tuple(x) for x in conn.execute(
+                select(s.payroll.c.src_row, s.payroll.c.employment)
+                .where(s.payroll.c.import_id == r.import_id).order_by(s.payroll.c.src_row))]
+
+    try:
+        got, want = employment(pkg), employment(MINI)  # the workbook reads as the canonical CSV does
+    finally:
+        engine.dispose()
+    assert got == want and {"pkwt", "pkwtt"} <= {e for _, e in want}
+    # undeclared, the codes are refused under their column, never guessed
+    errs = _errors(_mini_workbook(tmp_path / "b", codes, None), db_url)
+    assert any("column employment" in e and '"1" is not one of' in e for e in errs), errs

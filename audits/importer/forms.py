@@ -487,7 +487,7 @@ def row_translator(
     for col, pos in header.positions.items():
         conv = column_converter(spec, col, tf)
         if conv is not None:
-            convs.append((pos, conv, header.labels[col]))
+            convs.append((pos, conv, header.labels[col], tf.values.get(col)))
     if not convs:
         return None
 
@@ -495,12 +495,18 @@ def row_translator(
         out = None
         bad = False
         n = len(cells)
-        for pos, conv, lbl in convs:
+        for pos, conv, lbl, mapped in convs:
             if pos >= n:
                 continue
             raw = cells[pos]
             if type(raw) is not str:
-                continue  # typed XLSX cells are taken as they are
+                # typed XLSX cells are taken as they are — unless `values` maps them (a status coded 1/2)
+                if not mapped or type(raw) not in (int, float):
+                    continue
+                key = str(int(raw)) if type(raw) is float and raw.is_integer() else str(raw)
+                if key not in mapped:
+                    continue
+                raw = key
             v = conv(raw)
             if v is raw:
                 continue
