@@ -72,8 +72,8 @@ def audit(package, out, period_from, period_to, as_of, db, rules_dir, lang, pdf,
 
     out_dir = Path(out)
     try:
-        check_out_dir(out_dir)  # writable, before any work
-        rule_warnings = rulecheck.guard(rules_dir, force_rules)  # a broken rulebook is refused before any work
+        rule_warnings = rulecheck.guard(rules_dir, force_rules)  # a broken rulebook is refused before anything is written
+        check_out_dir(out_dir)  # writable (created if need be), before any work
         engine = get_engine(resolve_url(db))
         documents = letters.prepare(package, office_file, letter_date, rules_dir)  # before anything is written
         click.echo(f"1/4 impor / import: {package}", err=True)

@@ -127,3 +127,16 @@ def test_a_summary_without_its_mark_and_an_unverified_quotation_are_refused_once
     problems = lint_problems(unverified)
     hits = [x for x in problems if "only a verified article may give enacted words" in x]
     assert len(hits) == 1, problems  # the corpus is read by two checks; the problem is said once
+
+
+def test_audit_refuses_a_broken_rulebook_before_anything_is_written(tmp_path):
+    rules = _copy(tmp_path)
+    rule = rules / "iuran" / "IURAN-PEKERJA-01.yaml"
+    rule.write_text(rule.read_text(encoding="utf-8").replace("calculator: unremitted_deductions",
+                                                             "calculator: no_such_calculator"), encoding="utf-8")
+    out, db = tmp_path / "out", tmp_path / "p.db"
+    r = CliRunner().invoke(patuh.cli.main, ["audit", str(ROOT / "fixtures" / "kalbar-demo"), "--rules", str(rules),
+                                            "--out", str(out), "--db", f"sqlite:///{db}", "--no-pdf"])
+    assert r.exit_code == 1, r.output
+    assert "no_such_calculator" in r.output
+    assert not out.exists() and not db.exists()  # no output folder, no database
