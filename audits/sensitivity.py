@@ -135,6 +135,11 @@ def sensitivity(engine, run_id: str | None = None, rules_dir: Path | None = None
         kw = dict(as_of=run["as_of"], period_from=run["period_from"], period_to=run["period_to"])
         base = audit_with(scratch, iid, rules_dir, **kw)
         report["findings"] = len(base.findings)
+        if run.get("ruleset_revision") and base.revision != run["ruleset_revision"]:
+            # the figures below are this rulebook's on the run's data, not the run's own findings
+            report["warnings"] = [
+                f"aturan berbeda dari run / the rulebook ({base.revision[:12]}) is not the one the run used "
+                f"({run['ruleset_revision'][:12]}): the findings compared are this rulebook's on the run's data"]
         for pid, v, recorded in candidates:
             entry = {"id": pid, "valid_from": v.valid_from.isoformat(), "status": v.status, "value": str(v.value)
                      if not isinstance(v.value, (dict, list)) else v.value, "instrument": v.instrument,
@@ -169,6 +174,7 @@ def render(report: dict) -> str:
     if not report["parameters"]:
         lines.append("tidak ada parameter UNCONFIRMED/D yang dipakai / no UNCONFIRMED or D parameter used by this run")
         return "\n".join(lines) + "\n"
+    lines += [f"peringatan / warning: {w}" for w in report.get("warnings", [])]
     for p in report["parameters"]:
         head = f"\n{p['id']} (sejak {p['valid_from']}, status {p['status']}) = {p['value']}"
         lines.append(head + ("" if p["recorded_in_run"] else "  [tidak tercatat di run; punya alternatif]"))

@@ -140,3 +140,24 @@ def test_audit_refuses_a_broken_rulebook_before_anything_is_written(tmp_path):
     assert r.exit_code == 1, r.output
     assert "no_such_calculator" in r.output
     assert not out.exists() and not db.exists()  # no output folder, no database
+
+
+def test_sensitivity_says_when_its_rulebook_is_not_the_one_the_run_used(tmp_path):
+    from patuh.audits.audit import run_audit
+    from patuh.audits.importer.load import load_package
+    from patuh.audits.sensitivity import sensitivity
+    from patuh.audits.store.db import get_engine
+
+    engine = get_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    try:
+        run = run_audit(engine, load_package(ROOT / "fixtures" / "kalbar-demo", engine).import_id)
+        same = sensitivity(engine, run.run_id)
+        assert "warnings" not in same and same["parameters"]
+        rules = _copy(tmp_path)
+        path = rules / "parameters" / "pembayaran.yaml"
+        old = '{valid_from: 2021-02-01, value: 0.02, instrument: "PP 44/2015'
+        path.write_text(path.read_text(encoding="utf-8").replace(old, old.replace("0.02", "0.025")), encoding="utf-8")
+        other = sensitivity(engine, run.run_id, rules)
+        assert len(other["warnings"]) == 1 and run.revision[:12] in other["warnings"][0]
+    finally:
+        engine.dispose()
