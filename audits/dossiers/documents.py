@@ -105,7 +105,7 @@ def _legal(ctx: dict, lang: str) -> None:
         item["source"] = lawful_sources(item.get("source"))
         verified = item.get("verified")
         if verified is None:
-            from .render import legal_texts  # the corpus entry says whether it was verified
+            from .legal import legal_texts  # the corpus entry says whether it was verified
             verified = (legal_texts()["texts"].get(item.get("ref")) or {}).get("verified")
         if verified is None:  # an entry without the corpus' flag: verified only as an enacted quote
             verified = item.get("status") == "P" and item.get("kind") == "kutipan" and bool(item["source"])

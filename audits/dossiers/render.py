@@ -26,6 +26,7 @@ from patuh.audits import categories as categories_of
 from . import fmt
 from .data import RunData, dec, finding_sort_key, load_run
 from .documents import extend as extend_document, lawful_source_text, source_text
+from .legal import legal_texts
 from patuh.audits.regions import regency_name, regency_short
 
 HERE = Path(__file__).resolve().parent
@@ -57,15 +58,6 @@ def _complete(row: dict, keys) -> dict:
 @lru_cache(maxsize=None)
 def _css() -> str:
     return (HERE / "templates" / "style.css").read_text(encoding="utf-8")
-
-
-@lru_cache(maxsize=None)
-def legal_texts() -> dict:
-    """Which articles ground each step and category (legal_texts.yaml), in the words of the law
-    corpus rules/law/ — the same words the rules quote."""
-    from patuh.audits.law import dossier_texts
-
-    return dossier_texts(HERE / "legal_texts.yaml")
 
 
 def _page_css(lang: str) -> Markup:
