@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 from patuh.engine.parameters import ParameterStore
 
@@ -23,8 +24,15 @@ class Due:
 
 
 def canonical_programs(programs) -> tuple[str, ...]:
+    # called for every employer-month with the same few registrations ("JKK;JKM;JHT;JP"): each
+    # distinct one is parsed once
     if isinstance(programs, str):
-        programs = [p for p in programs.split(";") if p]
+        return _canonical(tuple(p for p in programs.split(";") if p))
+    return _canonical(tuple(programs))
+
+
+@lru_cache(maxsize=1024)
+def _canonical(programs: tuple[str, ...]) -> tuple[str, ...]:
     wanted = {p.strip().upper() for p in programs}
     return tuple(p for p in PROGRAMS if p in wanted)
 
