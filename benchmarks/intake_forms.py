@@ -17,8 +17,6 @@ import csv
 import shutil
 import sys
 import time
-from datetime import datetime
-from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,27 +24,9 @@ sys.path.insert(0, str(ROOT / "fixtures"))
 
 import build_demo_id  # noqa: E402
 
-from patuh.audits.importer import fields as f  # noqa: E402
-from patuh.audits.importer.forms import _parser_of  # noqa: E402
 from patuh.audits.importer.load import load_package  # noqa: E402
 from patuh.audits.importer.models import SPECS  # noqa: E402
 from patuh.audits.store.db import get_engine  # noqa: E402
-
-
-def typed(spec, col: str, v: str):
-    if v == "":
-        return None
-    p = _parser_of(spec, col)
-    if p is f.money:
-        d = Decimal(v)
-        return int(d) if d == d.to_integral_value() else float(d)
-    if p is f.iso_date:
-        return datetime.fromisoformat(v)
-    if p is f.period:
-        return datetime(int(v[:4]), int(v[5:7]), 1)
-    if p is f.integer or p is f.risk_group:
-        return int(v)
-    return v
 
 
 def write_xlsx(src: Path, out: Path) -> None:
@@ -65,7 +45,7 @@ def write_xlsx(src: Path, out: Path) -> None:
             header = next(reader)
             ws.append(header)
             for r in reader:
-                ws.append([typed(spec, h, v) for h, v in zip(header, r)])
+                ws.append([build_demo_id.typed_cell(spec, h, v) for h, v in zip(header, r)])
     wb.save(out / "paket.xlsx")
     shutil.copy(src / "package.yaml", out / "package.yaml")
 

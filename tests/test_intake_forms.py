@@ -6,7 +6,6 @@ from __future__ import annotations
 import csv
 import shutil
 import sys
-from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -116,25 +115,6 @@ def test_indonesian_form_gives_identical_rows_and_findings(tmp_path, engine):
     assert f1 == f2
 
 
-def _xlsx_value(spec, col: str, v: str):
-    from patuh.audits.importer import fields as f
-    from patuh.audits.importer.forms import _parser_of
-
-    if v == "":
-        return None
-    p = _parser_of(spec, col)
-    if p is f.money:
-        d = Decimal(v)
-        return int(d) if d == d.to_integral_value() else float(d)
-    if p is f.iso_date:
-        return datetime.fromisoformat(v)
-    if p is f.period:
-        return datetime(int(v[:4]), int(v[5:7]), 1)  # Excel turns a typed 2025-03 into 2025-03-01
-    if p is f.integer or p is f.risk_group:
-        return int(v)
-    return v  # identifiers stay text cells (leading zeros)
-
-
 def test_xlsx_form_gives_identical_rows_and_findings(tmp_path, engine):
     """One typed workbook: numbers as number cells, dates as date cells, ids as text; payroll on a
     sheet "Daftar Gaji" with Indonesian headers and values, declared in package.yaml."""
@@ -157,7 +137,7 @@ def test_xlsx_form_gives_identical_rows_and_findings(tmp_path, engine):
         ws = wb.create_sheet("Daftar Gaji" if table == "payroll" else table)
         ws.append([headers_id[h] for h in header] if table == "payroll" else header)
         for r in rows[1:]:
-            cells = [_xlsx_value(spec, h, v) for h, v in zip(header, r)]
+            cells = [build_demo_id.typed_cell(spec, h, v) for h, v in zip(header, r)]
             if table == "payroll":
                 k = header.index("employment")
                 cells[k] = status.get(cells[k], cells[k])
