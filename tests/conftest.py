@@ -6,25 +6,11 @@ patuh tables and ``alembic_version``, so each test starts empty.
 """
 from __future__ import annotations
 
-import os
-
 import pytest
-from sqlalchemy import create_engine, text
+
+from fresh_db import fresh_db_url
 
 
 @pytest.fixture
 def db_url(tmp_path):
-    url = os.environ.get("PATUH_TEST_DB")
-    if not url:
-        yield f"sqlite:///{tmp_path / 'patuh.db'}"
-        return
-    from patuh.audits.store.schema import metadata
-
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            metadata.drop_all(conn)
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    finally:
-        engine.dispose()
-    yield url
+    return fresh_db_url(tmp_path)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 import shutil
 from decimal import Decimal
@@ -14,8 +13,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
+from fresh_db import fresh_db_url
 from patuh.audits import coverage as cov
 from patuh.audits.rulebook import parameters_dir
 from patuh.engine.parameters import ParameterStore
@@ -57,22 +57,6 @@ DEMO_VILLAGES = [
 ]
 
 
-def _fresh_db(tmp: Path) -> str:
-    url = os.environ.get("PATUH_TEST_DB")
-    if not url:
-        return f"sqlite:///{tmp / 'patuh.db'}"
-    from patuh.audits.store.schema import metadata
-
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            metadata.drop_all(conn)
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    finally:
-        engine.dispose()
-    return url
-
-
 def _audit(package: Path, out: Path, db: str, *extra: str):
     from patuh.cli import main
 
@@ -103,7 +87,7 @@ def demo(tmp_path_factory):
     from patuh.cli import main
 
     tmp = tmp_path_factory.mktemp("coverage-demo")
-    db = _fresh_db(tmp)
+    db = fresh_db_url(tmp)
     _audit(DEMO, tmp / "out", db)
     engine = get_engine(db)
     with engine.connect() as conn:
@@ -165,7 +149,7 @@ def test_province_summed_from_regencies_and_zero_denominators(tmp_path):
     with (pkg / "villages.csv").open("a", encoding="utf-8") as fh:
         fh.write("6102012001,Desa Kosong,6102,0,0,,\n")  # a village that reports no officials
     out = tmp_path / "out"
-    _audit(pkg, out, _fresh_db(tmp_path))
+    _audit(pkg, out, fresh_db_url(tmp_path))
     by = {(r["region_code"], r["sector"]): r for r in _csv(out / "coverage.csv")}
     p = by["61", ""]
     # 287,400 + 183,700 + 142,300 + 245,600 + 262,900 + 213,400 + 108,200 + 56,800 + 276,000 + 325,000
@@ -226,7 +210,7 @@ def test_duplicate_workforce_row_stops_the_audit(tmp_path):
     pkg = _copy_demo(tmp_path)
     with (pkg / "workforce.csv").open("a", encoding="utf-8") as fh:
         fh.write("6171,2025,,1,1\n")
-    res = CliRunner().invoke(main, ["audit", str(pkg), "--out", str(tmp_path / "out"), "--db", _fresh_db(tmp_path),
+    res = CliRunner().invoke(main, ["audit", str(pkg), "--out", str(tmp_path / "out"), "--db", fresh_db_url(tmp_path),
                                     "--no-pdf"])
     assert res.exit_code == 1
     assert "workforce: workforce.csv row 17 repeats region 6171, year 2025, sector (all) of workforce.csv row 12" in res.output
@@ -336,6 +320,6 @@ def test_an_empty_workforce_table_in_capitals_is_a_table_without_rows(tmp_path):
     (pkg / "workforce.csv").unlink()
     (pkg / "WORKFORCE.CSV").write_text("regency_code,year,sector,workers,participants\n", encoding="utf-8")
     out = tmp_path / "out"
-    res = _audit(pkg, out, _fresh_db(tmp_path))
+    res = _audit(pkg, out, fresh_db_url(tmp_path))
     assert (out / "coverage.csv").read_text(encoding="utf-8").splitlines() == [",".join(cov.COVERAGE_COLUMNS)]
     assert "the workforce table has no rows for 2025" in res.output and "no workforce table" not in res.output

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from patuh.audits.calc.calendar import period_start
 from patuh.cli import main
 from patuh.engine.parameters import ParameterStore
+from fresh_db import fresh_db_url
 from tests.test_demo_fixture import markdown_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,18 +21,8 @@ README = (DEMO / "README.md").read_text(encoding="utf-8")
 
 @pytest.fixture(scope="module")
 def demo_out(tmp_path_factory):
-    import os
-
     out = tmp_path_factory.mktemp("demo")
-    url = os.environ.get("PATUH_TEST_DB") or f"sqlite:///{out / 'patuh.db'}"
-    if os.environ.get("PATUH_TEST_DB"):
-        from sqlalchemy import create_engine, text
-        from patuh.audits.store.schema import metadata
-        eng = create_engine(url)
-        with eng.begin() as conn:
-            metadata.drop_all(conn)
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-        eng.dispose()
+    url = fresh_db_url(out)
     res = CliRunner().invoke(main, ["audit", str(DEMO), "--out", str(out / "out"), "--db", url, "--no-pdf"])
     assert res.exit_code == 0, res.output
     (out / "terminal.txt").write_text(res.output, encoding="utf-8")  # beside out/, not in it

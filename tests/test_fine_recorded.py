@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
+from fresh_db import fresh_db_url
 from sqlalchemy import select
 
 from patuh.audits.audit import run_audit
@@ -26,16 +27,7 @@ OFFICE = ROOT / "fixtures" / "kantor-kalbar.yaml"
 
 @pytest.fixture(scope="module")
 def audited(tmp_path_factory):
-    url = os.environ.get("PATUH_TEST_DB")  # PostgreSQL: emptied first, as conftest's db_url does
-    if url:
-        from sqlalchemy import text
-
-        engine = get_engine(url)
-        with engine.begin() as conn:
-            s.metadata.drop_all(conn)
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    else:
-        engine = get_engine(f"sqlite:///{tmp_path_factory.mktemp('fine') / 'p.db'}")
+    engine = get_engine(fresh_db_url(tmp_path_factory.mktemp("fine")))
     loaded = load_package(DEMO, engine)
     result = run_audit(engine, loaded.import_id, letter_date=dt.date(2025, 12, 20))
     return engine, result

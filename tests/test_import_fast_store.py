@@ -14,7 +14,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import insert, select
+
+from fresh_db import empty
 
 from patuh.audits.importer import PackageError, load_package
 from patuh.audits.importer import write as write_mod
@@ -72,16 +74,6 @@ def stored(engine) -> dict[str, tuple[list, list]]:
             raw = [tuple(r) for r in conn.exec_driver_sql(f"SELECT {cols} FROM {name} ORDER BY row_id")]
             out[name] = (typed, raw)
     return out
-
-
-def reset(url: str) -> None:
-    engine = create_engine(url)
-    try:
-        with engine.begin() as conn:
-            s.metadata.drop_all(conn)
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    finally:
-        engine.dispose()
 
 
 # ------------------------------------------------------------------------ messy valid packages
@@ -193,7 +185,7 @@ def assert_stored_as_reference(db_url: str, tmp_path: Path, pkgs: list[Path]) ->
         got = {}
         for how, load in (("fast", load_package), ("reference", reference_load)):
             if pg:
-                reset(db_url)
+                empty(db_url)
             url = db_url if pg else f"sqlite:///{tmp_path / f'{pkg.name}-{how}.db'}"
             engine = get_engine(url)
             load(pkg, engine)
