@@ -25,7 +25,6 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from functools import lru_cache
 
 import unicodedata
 from stdnum.exceptions import InvalidLength, ValidationError as StdnumError
@@ -169,21 +168,51 @@ def nib(raw) -> str:
 _ID_SEPARATORS = str.maketrans("", "", ".- ")
 
 
-@lru_cache(maxsize=65536)
-def _nik_cached(s: str) -> str | None:
-    """digits -> None if valid, else the reason."""
+NIK_PART_MEMO = 100_000  # distinct region / birth-date parts remembered (each table has ~10^4)
+_NIK_PLACE: dict[str, bool] = {}  # number[:4] -> stdnum accepts it as a place of registration
+_NIK_BIRTH: dict[str, bool] = {}  # number[6:12] -> stdnum reads a birth date from it
+NIK_INVALID = "its region or birth-date part is invalid (PPKKCC DDMMYY SSSS)"
+
+
+def _stdnum_accepts(check, number: str) -> bool:
+    try:
+        check(number)
+    except StdnumError:
+        return False
+    return True
+
+
+def _nik_reason(s: str) -> str | None:
+    """digits -> None if valid, else the reason.
+
+    For 16 ASCII digits ``stdnum.id.nik.validate`` only asks two questions: is ``number[6:12]`` a
+    birth date (``get_birth_date``) and is ``number[:4]`` a place of registration (a numdb look-up,
+    most of its cost). Each answer is stdnum's own, remembered per part: a province has ~10^4
+    distinct birth dates and a few dozen regencies against ~10^5 distinct NIKs, so stdnum runs once
+    per new part instead of once per NIK. tests/test_import_nik_memo.py checks that this agrees
+    with ``validate`` itself (should a stdnum release add a check, that test fails)."""
     if not (len(s) == 16 and s.isdigit() and s.isascii()):
         return f"16 digits expected, got {sum(ch.isdigit() for ch in s)} digits" if s.isdigit() else "16 digits expected"
-    try:
-        _nik.validate(s)
-    except StdnumError:
-        return "its region or birth-date part is invalid (PPKKCC DDMMYY SSSS)"
-    return None
+    birth = s[6:12]
+    ok = _NIK_BIRTH.get(birth)
+    if ok is None:
+        ok = _stdnum_accepts(_nik.get_birth_date, s)
+        if len(_NIK_BIRTH) < NIK_PART_MEMO:
+            _NIK_BIRTH[birth] = ok
+    if not ok:
+        return NIK_INVALID
+    place = s[:4]
+    ok = _NIK_PLACE.get(place)
+    if ok is None:
+        ok = _stdnum_accepts(_nik._check_registration_place, s)
+        if len(_NIK_PLACE) < NIK_PART_MEMO:
+            _NIK_PLACE[place] = ok
+    return None if ok else NIK_INVALID
 
 
 def nik(raw) -> str:
     s = text(raw).strip().translate(_ID_SEPARATORS)
-    reason = _nik_cached(s)
+    reason = _nik_reason(s)
     if reason:
         raise FieldError(f"{show(raw)} is not a valid NIK — {reason}")
     return s
