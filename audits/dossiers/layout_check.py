@@ -94,8 +94,8 @@ def document_problems(document) -> list[str]:
 
 
 def problems(html: str, base_url: str | None = None) -> tuple[list[str], int]:
-    """Render `html` and return (problems, number of pages)."""
-    from weasyprint import HTML
+    """Render `html` with the fonts of the PDFs and return (problems, number of pages)."""
+    from .render import render_document
 
-    doc = HTML(string=html, base_url=base_url).render()
+    doc = render_document(html, base_url=base_url)
     return document_problems(doc), len(doc.pages)

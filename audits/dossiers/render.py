@@ -69,7 +69,7 @@ def _page_css(lang: str) -> Markup:
             raise ValueError(f"label not usable in CSS: {word!r}")
     return Markup(
         "@page { @bottom-right { content: \"%s \" counter(page) \" %s \" counter(pages); "
-        "font-family: \"Liberation Sans\", Arial, sans-serif; font-size: 7.5pt; color: #555; } }" % (page, of)
+        "font-family: \"Patuh Sans\", \"Liberation Sans\", Arial, sans-serif; font-size: 7.5pt; color: #555; } }" % (page, of)
     )
 
 
@@ -629,6 +629,44 @@ def document_epoch(html: str) -> str:
     return str(int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.timezone.utc).timestamp()))
 
 
+# The faces the PDFs use, shipped in fonts/ (Liberation 2.1.5, SIL Open Font License): the PDF of
+# one audit no longer depends on which fonts the machine has. The stylesheet names them first under
+# names no system font has, so a system copy of Liberation (another version) is never picked for
+# the PDF, and a browser, which never sees these @font-face rules, falls back to its own fonts.
+PDF_FONTS = (
+    ("Patuh Sans", "normal", "normal", "LiberationSans-Regular.ttf"),
+    ("Patuh Sans", "bold", "normal", "LiberationSans-Bold.ttf"),
+    ("Patuh Sans", "normal", "italic", "LiberationSans-Italic.ttf"),
+    ("Patuh Sans", "bold", "italic", "LiberationSans-BoldItalic.ttf"),
+    ("Patuh Serif", "normal", "normal", "LiberationSerif-Regular.ttf"),
+    ("Patuh Serif", "bold", "normal", "LiberationSerif-Bold.ttf"),
+    ("Patuh Serif", "normal", "italic", "LiberationSerif-Italic.ttf"),
+    ("Patuh Mono", "normal", "normal", "LiberationMono-Regular.ttf"),
+    ("Patuh Mono", "bold", "normal", "LiberationMono-Bold.ttf"),
+)
+FONT_DIR = HERE / "fonts"
+
+
+@lru_cache(maxsize=None)
+def pdf_font_css() -> str:
+    return "\n".join(
+        f'@font-face {{ font-family: "{family}"; font-weight: {weight}; font-style: {style}; '
+        f'src: url("{(FONT_DIR / name).as_uri()}"); }}'
+        for family, weight, style, name in PDF_FONTS)
+
+
+def render_document(html: str, base_url: str | None = None, **options):
+    """The laid-out WeasyPrint document of `html` with the shipped fonts (PDF_FONTS): what the PDF
+    prints, and what layout_check measures."""
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    font_config = FontConfiguration()
+    fonts = CSS(string=pdf_font_css(), font_config=font_config)
+    return HTML(string=html, base_url=base_url or str(HERE)).render(
+        font_config=font_config, stylesheets=[fonts], **options)
+
+
 def html_to_pdf(html: str, target: Path) -> None:
     """WeasyPrint rendering of the same HTML, reproducible byte for byte on any machine.
 
@@ -636,9 +674,8 @@ def html_to_pdf(html: str, target: Path) -> None:
     with fontTools, which stamps each subset font's `head.modified` with the wall clock unless
     SOURCE_DATE_EPOCH is set: it is set here to the document's own date, so no system library
     decides whether two renderings of one audit are equal. fontTools is also kept from reading the
-    layout tables it is asked to drop (pdf_fonts: same bytes, about 15 % less time per PDF)."""
-    from weasyprint import HTML
-
+    layout tables it is asked to drop (pdf_fonts: same bytes, about 15 % less time per PDF). The
+    fonts are those the package ships (PDF_FONTS), whatever the machine has installed."""
     from .pdf_fonts import install as fast_font_subsetting
 
     fast_font_subsetting()
@@ -646,7 +683,7 @@ def html_to_pdf(html: str, target: Path) -> None:
     saved = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = document_epoch(html)
     try:
-        HTML(string=html, base_url=str(HERE)).write_pdf(str(target), pdf_identifier=ident)
+        render_document(html).write_pdf(str(target), pdf_identifier=ident)
     finally:
         if saved is None:
             os.environ.pop("SOURCE_DATE_EPOCH", None)
