@@ -39,7 +39,7 @@ def contract_facts(sc: Scope) -> list[dict]:
             regs.c.registered_on, regs.c.paid, regs.c.n,
         )
         .select_from(c.outerjoin(regs, regs.c.contract_id == c.c.contract_id))
-        .where(c.c.import_id == sc.import_id)
+        .where(c.c.import_id == sc.import_id, *sc.of_employers(c.c.contractor_id))
         .order_by(c.c.contract_id)
     )
     facts = []
@@ -55,7 +55,7 @@ def contract_facts(sc: Scope) -> list[dict]:
         if days is None:
             deadline = None  # JAKON-TELAT-DAFTAR cannot be judged: its rule field stays absent
             sc.warn(f"contract {row.contract_id}: no registration deadline in force on its SPK date "
-                    f"{row.spk_date.isoformat()}; JAKON-TELAT-DAFTAR not assessed")
+                    f"{row.spk_date.isoformat()}; JAKON-TELAT-DAFTAR not assessed", at=(3, row.contract_id))
         else:
             deadline = add_working_days(row.spk_date, int(sc.note(days).value))
         facts.append({

@@ -8,14 +8,15 @@ from patuh.audits.calc.calendar import period_start
 from patuh.audits.calc.dues import PROGRAMS
 from patuh.audits.calc.sums import dues_by_month
 
-from .scope import Scope, employer_rows
+from .scope import Scope, employer_rows, gc_paused
 
 ZERO = Decimal(0)
 
 
+@gc_paused()
 def employer_facts(sc: Scope, month_facts: list[dict]) -> list[dict]:
     """Built from the employer-month facts (already aggregated in SQL): no second payroll scan."""
-    employers = employer_rows(sc.conn, sc.import_id)
+    employers = employer_rows(sc.conn, sc.import_id, sc)
     totals: dict[str, dict] = defaultdict(lambda: {"rows": 0, "wage": ZERO, "jp": ZERO, "months": [], "by_month": []})
     for f in month_facts:
         if f["payroll_workers"]:

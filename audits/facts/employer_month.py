@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from functools import lru_cache
 from decimal import Decimal
 
 from sqlalchemy import and_, case, func, select
@@ -14,7 +13,7 @@ from patuh.audits.calc.money import round_rupiah
 from patuh.audits.calc.sums import month_sums
 from patuh.audits.store import schema as s
 
-from .scope import TT_ACTIVE, TT_MINIMUM, TT_PERIODS, Scope, build_lookup_tables, employer_rows, rupiah, sen
+from .scope import TT_ACTIVE, TT_MINIMUM, TT_PERIODS, Scope, build_lookup_tables, employer_rows, gc_paused, rupiah, sen
 
 ZERO = Decimal(0)
 
@@ -84,7 +83,7 @@ def _payroll_aggregates(sc: Scope):
             csum(below_min, mins.c.min_wage - wage).label("min_gap"),
         )
         .select_from(_payroll_join())
-        .where(p.c.import_id == sc.import_id)
+        .where(p.c.import_id == sc.import_id, *sc.of_employers(p.c.employer_id))
         .group_by(p.c.employer_id, p.c.period)
     )
     return sc.conn.execute(q).all()
@@ -103,7 +102,8 @@ def worker_rows(sc: Scope, keys: set[tuple[str, str]], test: str) -> dict[tuple[
         select(p.c.employer_id, p.c.period, p.c.nik, p.c.name, p.c.employment, p.c.wage, p.c.bpjs_deduction,
                p.c.src_file, p.c.src_sheet, p.c.src_row, d.c.reported_wage)
         .select_from(_payroll_join())
-        .where(p.c.import_id == sc.import_id, p.c.employer_id.in_(sorted({k[0] for k in keys})),
+        .where(p.c.import_id == sc.import_id, *sc.of_employers(p.c.employer_id),
+               p.c.employer_id.in_(sorted({k[0] for k in keys})),
                p.c.period >= min(periods), p.c.period <= max(periods), worker_tests()[test])
         .order_by(p.c.employer_id, p.c.period, p.c.src_row)
     )
@@ -124,7 +124,7 @@ def _declaration_aggregates(sc: Scope):
             func.sum(case((reported > per.c.cap, per.c.cap), else_=reported)).label("jp_base"),
         )
         .select_from(d.join(per, per.c.period == d.c.period))
-        .where(d.c.import_id == sc.import_id)
+        .where(d.c.import_id == sc.import_id, *sc.of_employers(d.c.employer_id))
         .group_by(d.c.employer_id, d.c.period)
     )
     return sc.conn.execute(q).all()
@@ -136,7 +136,8 @@ def _payments(sc: Scope) -> tuple[dict[tuple[str, str], list[tuple[dt.date, Deci
     pm = s.payments
     q = (
         select(pm.c.employer_id, pm.c.period, pm.c.paid_on, sen(pm.c.amount), pm.c.kind)
-        .where(pm.c.import_id == sc.import_id, pm.c.period >= sc.period_from, pm.c.period <= sc.period_to)
+        .where(pm.c.import_id == sc.import_id, pm.c.period >= sc.period_from, pm.c.period <= sc.period_to,
+               *sc.of_employers(pm.c.employer_id))
         .order_by(pm.c.employer_id, pm.c.period, pm.c.paid_on, pm.c.row_id)
     )
     out: dict = defaultdict(list)
@@ -150,81 +151,96 @@ def _payments(sc: Scope) -> tuple[dict[tuple[str, str], list[tuple[dt.date, Deci
     return out, fees_paid
 
 
+@gc_paused()
 def employer_month_facts(sc: Scope) -> list[dict]:
-    employers = employer_rows(sc.conn, sc.import_id)
-    facts: dict[tuple[str, str], dict] = {}
+    """One fact per employer-month with payroll or declarations, sorted by (employer, period). For
+    the whole import (`sc.employers` None) the lookup tables are (re)built here; a batch reads
+    those `build_lookup_tables` made for its run (built here once if they were not)."""
+    employers = employer_rows(sc.conn, sc.import_id, sc)
+    if sc.employers is None or not sc.shared.get("tables"):
+        build_lookup_tables(sc)
 
-    programs_of = {k: list(canonical_programs(v["programs"] or "")) for k, v in employers.items()}
+    # what a fact takes from its employer and from its month, once each (not once per fact)
+    of_employer = {}
+    for emp_id, emp in employers.items():
+        of_employer[emp_id] = (bool(emp["npp"]), emp["scale"], emp["regency_code"], emp["jkk_risk_group"] or 0,
+                               list(canonical_programs(emp["programs"] or "")))
+    per_month: dict[str, tuple] = {}
 
-    def base(emp_id: str, period: str) -> dict:
-        key = (emp_id, period)
-        if key not in facts:
-            emp = employers[emp_id]
-            registered = bool(emp["npp"])
-            facts[key] = {
-                "id": f"em:{emp_id}:{period}",
-                "type": "employer_month",
-                "batch": emp_id,
-                "on": period_start(period),
-                "subject_id": f"{emp_id}:{period}",
-                "employer_id": emp_id,
-                "period": period,
-                "registered": registered,
-                "scale": emp["scale"],
-                "regency_code": emp["regency_code"],
-                "risk_group": emp["jkk_risk_group"] or 0,
-                "programs": programs_of[emp_id],
-                "payroll_workers": 0, "wage_total": ZERO, "jp_base_total": ZERO, "deductions": ZERO,
-                "unregistered_workers": 0, "unregistered_wage": ZERO, "unregistered_jp_base": ZERO,
-                "underreported_workers": 0, "underreported_wage_gap": ZERO, "underreported_jp_gap": ZERO,
-                "minimum_wage": ZERO, "under_minimum_workers": 0, "under_minimum_shortfall": ZERO,
-                "declared_workers": 0, "declared_wage": ZERO, "declared_jp_base": ZERO,
-                # the month's wage tolerance (pds_upah_tolerance), the one the SQL test used
-                "underreport_tolerance": sc.lookup("pds_upah_tolerance", period_start(period)).value,
-            }
-        return facts[key]
+    def month(period: str) -> tuple:
+        found = per_month.get(period)
+        if found is None:
+            on = period_start(period)
+            uses: list = []
+            # the month's wage tolerance (pds_upah_tolerance), the one the SQL test used; its due date
+            found = per_month[period] = (on, sc.lookup("pds_upah_tolerance", on).value,
+                                         due_date(period, sc.params, uses), tuple(uses))
+        return found
 
-    build_lookup_tables(sc)
-    @lru_cache(maxsize=None)
-    def minimum_of(regency: str, period: str) -> Decimal:
-        minimum = sc.minimum_wage(regency, period)
-        if minimum is None:
-            sc.warn(f"no minimum wage (UMK or UMP) in force for regency {regency} in {period}: "
-                    "UPAH-DI-BAWAH-UMK not assessed there")
-            return ZERO
-        return minimum
+    minimums: dict[tuple[str, str], Decimal] = {}
 
-    for r in _payroll_aggregates(sc):
-        f = base(r.employer_id, r.period)
-        f.update(
-            payroll_workers=r.workers, wage_total=rupiah(r.wage), jp_base_total=rupiah(r.jp_base),
-            deductions=rupiah(r.deductions),
-            unregistered_workers=int(r.unreg_n or 0), unregistered_wage=rupiah(r.unreg_wage),
-            unregistered_jp_base=rupiah(r.unreg_jp),
-            underreported_workers=int(r.under_n or 0), underreported_wage_gap=rupiah(r.under_gap),
-            underreported_jp_gap=rupiah(r.under_jp_gap),
-            under_minimum_workers=int(r.min_n or 0), under_minimum_shortfall=rupiah(r.min_gap),
-        )
-        f["minimum_wage"] = minimum_of(f["regency_code"], r.period)
-    for r in _declaration_aggregates(sc):
-        if r.employer_id not in employers:
-            continue
-        f = base(r.employer_id, r.period)
-        f.update(declared_workers=r.n, declared_wage=rupiah(r.wage), declared_jp_base=rupiah(r.jp_base))
+    def minimum_of(emp_id: str, regency: str, period: str) -> Decimal:
+        found = minimums.get((regency, period))
+        if found is None:
+            found = sc.minimum_wage(regency, period)
+            if found is None:
+                sc.warn(f"no minimum wage (UMK or UMP) in force for regency {regency} in {period}: "
+                        "UPAH-DI-BAWAH-UMK not assessed there", at=(2, emp_id, period))
+                found = ZERO
+            minimums[(regency, period)] = found
+        return found
 
+    payroll = {(r[0], r[1]): r for r in _payroll_aggregates(sc)}
+    declared = {(r[0], r[1]): r for r in _declaration_aggregates(sc) if r[0] in employers}
     payments, fees_paid = _payments(sc)
-    @lru_cache(maxsize=None)
-    def due_of(period: str) -> tuple:
-        uses: list = []
-        return due_date(period, sc.params, uses), tuple(uses)
-
-    for (emp_id, period), f in facts.items():
-        pays = payments.get((emp_id, period), [])
-        f.update(as_of=sc.as_of, payment_dates=[d.isoformat() for d, _ in pays], payment_amounts=[a for _, a in pays],
-                 late_fee_paid=fees_paid.get((emp_id, period), ZERO))
+    as_of = sc.as_of
+    out = []
+    for key in sorted(payroll.keys() | declared.keys()):
+        emp_id, period = key
+        registered, scale, regency, group, programs = of_employer[emp_id]
+        on, tolerance, due, due_uses = month(period)
+        f = {
+            "id": f"em:{emp_id}:{period}",
+            "type": "employer_month",
+            "batch": emp_id,
+            "on": on,
+            "subject_id": f"{emp_id}:{period}",
+            "employer_id": emp_id,
+            "period": period,
+            "registered": registered,
+            "scale": scale,
+            "regency_code": regency,
+            "risk_group": group,
+            "programs": programs,
+        }
+        r = payroll.get(key)
+        if r is None:
+            f.update(payroll_workers=0, wage_total=ZERO, jp_base_total=ZERO, deductions=ZERO,
+                     unregistered_workers=0, unregistered_wage=ZERO, unregistered_jp_base=ZERO,
+                     underreported_workers=0, underreported_wage_gap=ZERO, underreported_jp_gap=ZERO,
+                     minimum_wage=ZERO, under_minimum_workers=0, under_minimum_shortfall=ZERO)
+        else:
+            (_, _, workers, wage, jp_base, deductions, unreg_n, unreg_wage, unreg_jp, under_n, under_gap,
+             under_jp_gap, min_n, min_gap) = r
+            f.update(payroll_workers=workers, wage_total=rupiah(wage), jp_base_total=rupiah(jp_base),
+                     deductions=rupiah(deductions),
+                     unregistered_workers=int(unreg_n or 0), unregistered_wage=rupiah(unreg_wage),
+                     unregistered_jp_base=rupiah(unreg_jp),
+                     underreported_workers=int(under_n or 0), underreported_wage_gap=rupiah(under_gap),
+                     underreported_jp_gap=rupiah(under_jp_gap),
+                     minimum_wage=minimum_of(emp_id, regency, period),
+                     under_minimum_workers=int(min_n or 0), under_minimum_shortfall=rupiah(min_gap))
+        d = declared.get(key)
+        if d is None:
+            f.update(declared_workers=0, declared_wage=ZERO, declared_jp_base=ZERO)
+        else:
+            f.update(declared_workers=d[2], declared_wage=rupiah(d[3]), declared_jp_base=rupiah(d[4]))
+        pays = payments.get(key, [])
+        f.update(underreport_tolerance=tolerance, as_of=as_of, payment_dates=[p.isoformat() for p, _ in pays],
+                 payment_amounts=[a for _, a in pays], late_fee_paid=fees_paid.get(key, ZERO))
         # every sum of the month, once, with its breakdown (audits.calc.sums): rules read the
         # totals below, calculators and the evidence the breakdown
-        sums = month_sums(f, sc.params, due_of(period))
+        sums = month_sums(f, sc.params, (due, due_uses), pays)
         f.update(
             month_sums=sums,
             bill=sums.bill.total, bill_unrounded=sums.bill.unrounded, bill_jp=sums.bill.jp,
@@ -233,4 +249,5 @@ def employer_month_facts(sc: Scope) -> list[dict]:
             # the late fee still owed is the computed fee less the late fee paid (never below 0)
             late_fee_open=round_rupiah(sums.late_fee_owed) > 0,
         )
-    return [facts[k] for k in sorted(facts)]
+        out.append(f)
+    return out
