@@ -206,6 +206,15 @@ def test_typeless_insert_stores_the_same(db_url, tmp_path, monkeypatch):
     assert_stored_as_reference(db_url, tmp_path, [DEMO, messy_copy(DEMO, tmp_path / "messy", seed=4)])
 
 
+@pytest.mark.parametrize("per", [1, 2, 7])
+def test_multirow_insert_stores_the_same(db_url, tmp_path, monkeypatch, per):
+    """SQLite's writer puts up to SQLITE_ROWS rows in one INSERT (the shared import_id, src_file
+    and src_sheet bound once): with a handful per statement every batch has full statements and a
+    shorter last one, and each row must still land whole, in file order, with its own values."""
+    monkeypatch.setattr(write_mod, "SQLITE_ROWS", per)
+    assert_stored_as_reference(db_url, tmp_path, [MINI, DEMO, messy_copy(DEMO, tmp_path / "messy", seed=6)])
+
+
 def copy_spy(monkeypatch) -> list[str]:
     """Record the tables written through COPY."""
     used: list[str] = []

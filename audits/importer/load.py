@@ -248,7 +248,7 @@ class _Loader:
         # and the duplicates query (the one source of its messages) need not run
         key_of = itemgetter(*[ctx.columns.index(c) for c in spec.unique_sql]) if spec.unique_sql else None
         key_hashes: set[int] = set()
-        with row_writer(self.conn, table, ctx.columns) as write_rows:
+        with row_writer(self.conn, table, ctx.columns, constant=len(ctx.base)) as write_rows:
 
             def write(rows: list[tuple]) -> None:
                 for j, k in enumerate(money):
