@@ -25,7 +25,7 @@ from .calc.calendar import due_date
 from .calculators import CALCULATORS
 from .cases import add_fines, build_cases, case_facts, enforcement_history
 from .facts import Scope, contract_facts, employer_facts, employer_month_facts
-from .facts.scope import drop_lookup_tables
+from .facts.scope import build_lookup_tables, drop_lookup_tables, employer_batches
 from .rulebook import rules_dir as default_rules_dir
 from .categories import Categories
 from .lifecycle import actions as recorded_actions
@@ -37,6 +37,10 @@ from .store import schema as s
 from .store.db import write_transaction
 
 LADDER_SUBJECT = "case"
+# Facts, rules and evidence run for this many employers at a time, so that memory holds one
+# batch's facts and payroll rows, not the province's: flat from 35k to 3.5M payroll rows (issue 16).
+# An employer is never split: every fact, rule and piece of evidence is about one employer.
+EMPLOYER_BATCH = 1000
 
 
 class AuditError(Exception):
@@ -161,26 +165,43 @@ def run_audit(
         sc = Scope(conn, import_id, period_from, period_to, as_of, params)
         _scope_warnings(conn, sc, imp, as_given)
 
-        say("fakta / facts")
-        t = time.perf_counter()
-        months = employer_month_facts(sc)
-        facts = employer_facts(sc, months) + months + contract_facts(sc)
-        timings["facts"] = time.perf_counter() - t
-
-        say(f"aturan / rules ({len(facts)} fakta)")
-        t = time.perf_counter()
         judged = {r.subject for r in finding_rules}
-        hits = Evaluator(finding_rules, params, CALCULATORS, formatter=message_value).evaluate([f for f in facts if f["type"] in judged])
-        findings = sorted((_finding(h) for h in hits),
-                          key=lambda f: (f.employer_id, cats.rank(f.category),
-                                         f.period or "", f.subject_id, f.rule_id))
-        timings["rules"] = time.perf_counter() - t
-
-        say(f"bukti / evidence ({len(findings)} temuan)")
+        evaluator = Evaluator(finding_rules, params, CALCULATORS, formatter=message_value)
+        findings: list[Finding] = []
+        n_facts = 0
+        for stage in ("facts", "rules", "evidence"):
+            timings[stage] = 0.0
+        say("fakta / facts: tabel acuan / lookup tables")
         t = time.perf_counter()
-        evidence.collect(sc, findings, {f["id"]: f for f in facts}, cats)
+        build_lookup_tables(sc)
+        batches = employer_batches(sc, EMPLOYER_BATCH)
+        timings["facts"] += time.perf_counter() - t
+        for number, (lo, hi) in enumerate(batches, 1):
+            b = sc.batch(lo, hi)
+            of = f" {number}/{len(batches)}" if len(batches) > 1 else ""
+            say(f"fakta / facts{of}")
+            t = time.perf_counter()
+            months = employer_month_facts(b)
+            facts = employer_facts(b, months) + months + contract_facts(b)
+            n_facts += len(facts)
+            timings["facts"] += time.perf_counter() - t
+
+            say(f"aturan / rules{of} ({len(facts)} fakta)")
+            t = time.perf_counter()
+            hits = evaluator.evaluate([f for f in facts if f["type"] in judged])
+            found = [_finding(h) for h in hits]
+            timings["rules"] += time.perf_counter() - t
+
+            say(f"bukti / evidence{of} ({len(found)} temuan)")
+            t = time.perf_counter()
+            evidence.collect(b, found, {f["id"]: f for f in facts}, cats)
+            findings.extend(found)
+            timings["evidence"] += time.perf_counter() - t
+            del facts, months, hits, found  # the next batch's facts replace them in memory
+        t = time.perf_counter()
+        findings.sort(key=lambda f: (f.employer_id, cats.rank(f.category), f.period or "", f.subject_id, f.rule_id))
         drop_lookup_tables(conn)
-        timings["evidence"] = time.perf_counter() - t
+        timings["evidence"] += time.perf_counter() - t
 
         say("kasus / cases")
         t = time.perf_counter()
@@ -213,7 +234,7 @@ def run_audit(
     result = AuditResult(rid, import_id, imp["package_hash"], ruleset.revision, as_of, period_from, period_to,
                          findings, cases, timings, categories=cats)
     result.state_hash = state
-    result.counts = _counts(counted, cases, len(facts), cats)
+    result.counts = _counts(counted, cases, n_facts, cats)
     result.counts["set_aside"] = len(findings) - len(counted)
     result.coverage = cov
     result.counts["coverage"] = cov.summary()

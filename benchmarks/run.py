@@ -190,19 +190,25 @@ def child_patuh(package: Path, db: str, out: Path, dossiers: bool, pdf: bool, re
     t, c = time.perf_counter(), time.process_time()
     loaded = load_package(package, engine)
     mark("load", time.perf_counter() - t, time.process_time() - c)
-    # run_audit announces each stage as it starts: the RSS high-water mark and the CPU time at each
-    # announcement close the stage before (cases and store are closed together, at the end)
-    marks: list[tuple[float, float]] = []
+    # run_audit announces each stage as it starts, once per batch of employers for facts, rules and
+    # evidence: the CPU time from one announcement to the next belongs to the stage announced, and
+    # the RSS high-water mark at the announcement after a stage's last closes it (cases and store
+    # are closed together, at the end)
+    words = {"fakta": "facts", "aturan": "rules", "bukti": "evidence", "kasus": "cases"}
+    marks: list[tuple[str, float, float]] = []
     c0 = time.process_time()
     result = run_audit(engine, loaded.import_id,
-                       progress=lambda _msg: marks.append((_self_peak_mb(), time.process_time())))
-    marks.append((_self_peak_mb(), time.process_time()))
-    # marks: start of facts, rules, evidence, cases; end of the audit
-    for i, name in enumerate(("facts", "rules", "evidence", "cases", "store")):
-        j = min(i + 1, len(marks) - 1)
-        cpu = marks[j][1] - marks[j - 1][1] if name != "store" else None  # cases: cases + store
-        mark(name, result.timings.get(name, 0.0), cpu)
-        stages[name]["peak_rss_mb"] = marks[j][0]
+                       progress=lambda msg: marks.append((words.get(msg.split()[0], "?"), _self_peak_mb(),
+                                                          time.process_time())))
+    marks.append(("end", _self_peak_mb(), time.process_time()))
+    cpu_of: dict[str, float] = {}
+    peak_of: dict[str, float] = {}
+    for (name, _peak, cpu), (_next, next_peak, next_cpu) in zip(marks, marks[1:]):
+        cpu_of[name] = cpu_of.get(name, 0.0) + next_cpu - cpu
+        peak_of[name] = next_peak
+    for name in ("facts", "rules", "evidence", "cases", "store"):
+        mark(name, result.timings.get(name, 0.0), cpu_of.get(name) if name != "store" else None)
+        stages[name]["peak_rss_mb"] = peak_of.get(name if name != "store" else "cases", _self_peak_mb())
     audit_total = result.timings["total"]
     audit_cpu = time.process_time() - c0
     t, c = time.perf_counter(), time.process_time()

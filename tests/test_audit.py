@@ -240,3 +240,25 @@ def test_employer_level_dues_take_each_months_rates(db_url, tmp_path):
     from patuh.audits.calc.money import round_rupiah
 
     assert round_rupiah(sum(Decimal(row["due"]) for row in sheet)) == pwbd.amount
+
+
+def test_batches_of_employers_change_nothing(db_url, tmp_path, monkeypatch):
+    """The audit runs facts → rules → evidence a batch of employers at a time (for memory): batches
+    of two employers give the same findings, evidence, cases, counts, warnings and outputs as one."""
+    import patuh.audits.audit as audit_module
+
+    demo = ROOT / "fixtures" / "kalbar-demo"
+    engine, whole = audit(db_url, package=demo)
+    monkeypatch.setattr(audit_module, "EMPLOYER_BATCH", 2)
+    batched = run_audit(engine, whole.import_id)
+    monkeypatch.undo()
+    n_employers = len({f.employer_id for f in whole.findings})
+    assert n_employers > 4  # so that batches of two are many batches, some with several findings
+    write_results(tmp_path / "whole", whole)
+    write_results(tmp_path / "batched", batched)
+    for name in ("findings.csv", "findings.json", "cases.csv", "cases.json", "coverage.csv"):
+        assert (tmp_path / "whole" / name).read_bytes() == (tmp_path / "batched" / name).read_bytes(), name
+    assert [f.trace for f in whole.findings] == [f.trace for f in batched.findings]
+    assert [f.evidence for f in whole.findings] == [f.evidence for f in batched.findings]
+    assert whole.counts == batched.counts and whole.warnings == batched.warnings
+    assert whole.run_id == batched.run_id
