@@ -10,13 +10,19 @@ The fences (each has a test in tests/test_engine_guards.py):
 * one engine state per batch (``fact["batch"]``), deleted after the batch: memory stays flat and
   the 1024-live-state limit is never reached;
 * a catch-all rule per fact type, so an unmatched fact never raises; facts of a type no rule
-  judges are rejected in Python;
+  judges are rejected in Python. That is also what makes one ``assert_facts`` call per batch safe
+  (durable-rules' quirk: an unmatched fact in a batch call leaves the other facts' actions unrun);
+  a batch call that fails anyway is repeated fact by fact, whose errors name the fact;
 * after each batch, the actions that ran are checked: every fact ran its catch-all exactly once,
   and every action names a fact of the batch;
 * actions never raise inside durable-rules (it would swallow the error into the state): errors are
   recorded and raised by ``evaluate``;
 * our own ``Host`` per evaluator, its timer threads off, actions bound by name; creation and
-  warm-up happen under a module-level lock, in one thread, before any parallel use.
+  warm-up happen under a module-level lock, in one thread, before any parallel use; its actions
+  are dispatched by a leaner loop of the same C calls (``_LeanRuleset``).
+
+The fast paths (the engine fact, the batch call, the action loop) each have a test that they agree
+with the slow path they stand in for: tests/test_engine_fast_path.py.
 """
 from __future__ import annotations
 
@@ -24,12 +30,14 @@ import datetime as dt
 import functools
 import string
 import itertools
+import json
 import threading
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Mapping
 
-from durable.engine import Host, MessageNotHandledException, MessageObservedException
+import durable_rules_engine
+from durable.engine import Host, MessageNotHandledException, MessageObservedException, Ruleset as _DurableRuleset
 
 from patuh.engine.compiler import (
     BOOL,
@@ -83,11 +91,64 @@ class Hit:
         raise AttributeError(name)
 
 
-class _Host(Host):
-    """A durable-rules Host with no timer threads, resolving actions by name from its evaluator."""
+class _Fired:
+    """What an action is handed: `c.m`, the fact that fired it (durable-rules' Closure, minus the
+    state, timers and leases our actions never use)."""
 
-    def __init__(self, resolve: Callable[[str], Callable]):
+    __slots__ = ("m",)
+
+    def __init__(self, m: dict) -> None:
+        self.m = m
+
+
+class _LeanRuleset(_DurableRuleset):
+    """durable-rules' Ruleset with a leaner loop over the actions a call made due.
+
+    The C core still matches every fact and hands out every action; only the Python glue around
+    each action is cut: durable's own loop builds a Closure (two clock readings), wraps the action
+    in a Promise, and writes the state back through json.dumps of the state it has just parsed —
+    about as much time per fact as the matching. Here each action gets its fact, the state is
+    written back as the very JSON the core gave, and the next action is asked for, exactly in
+    durable's order of C calls (start_action_for_state, then update_state and
+    complete_and_start_action per action). Our rules fire one fact each (no count, cap or joins),
+    so a message is always {rule: {"m": fact}}; anything else is an error, not a guess.
+    tests/test_engine_fast_path.py checks that the same actions run as with durable's own loop."""
+
+    def __init__(self, name: str, host: "_Host", definition: dict):
+        self._direct = {rule: host.get_action(spec["run"]) for rule, spec in definition.items()}
+        super().__init__(name, host, definition)
+
+    def do_actions(self, state_handle, complete) -> None:
+        try:
+            result = durable_rules_engine.start_action_for_state(self._handle, state_handle)
+            if not result:
+                complete(None, None)
+                return
+            state, message = result[0], json.loads(result[1])
+            while True:
+                if not isinstance(message, dict) or len(message) != 1:
+                    raise EvaluationError(f"durable-rules handed an action we cannot read: {message!r}")
+                (rule, fired), = message.items()
+                if not isinstance(fired, dict) or not isinstance(fired.get("m"), dict):
+                    raise EvaluationError(f"durable-rules handed rule {rule!r} more than one fact: {fired!r}")
+                self._direct[rule](_Fired(fired["m"]))  # our actions never raise (Evaluator._action)
+                durable_rules_engine.update_state(self._handle, state)
+                following = durable_rules_engine.complete_and_start_action(self._handle, state_handle)
+                if not following:
+                    break
+                message = json.loads(following)
+            complete(None, None)
+        except BaseException as error:  # noqa: BLE001 - durable's contract: errors go to complete
+            complete(error, None)
+
+
+class _Host(Host):
+    """A durable-rules Host with no timer threads, resolving actions by name from its evaluator.
+    `lean`: actions dispatched by _LeanRuleset (False: by durable-rules' own loop, the reference)."""
+
+    def __init__(self, resolve: Callable[[str], Callable], lean: bool = True):
         self._resolve = resolve
+        self._lean = lean
         super().__init__()
 
     def _run(self) -> None:  # no dispatch/timer threads: every action runs inside our own call
@@ -98,6 +159,17 @@ class _Host(Host):
 
     def load_ruleset(self, ruleset_name: str):  # never load anything we did not register
         raise EvaluationError(f"durable-rules asked for unknown ruleset {ruleset_name!r}")
+
+    def register_rulesets(self, ruleset_definitions: dict) -> list:
+        if not self._lean:
+            return super().register_rulesets(ruleset_definitions)
+        for name, definition in ruleset_definitions.items():
+            if name in self._ruleset_directory or "$state" in name or "$flow" in name:
+                raise EvaluationError(f"ruleset {name!r}: already registered, or a chart we do not use")
+            ruleset = _LeanRuleset(name, self, definition)
+            self._ruleset_directory[name] = ruleset
+            self._ruleset_list.append(ruleset)
+        return list(ruleset_definitions)
 
 
 def warm_up() -> None:
@@ -130,6 +202,21 @@ def _to_date(value: Any, what: str) -> dt.date:
     raise FactError(f"{what}: {value!r} is not a date (YYYY-MM-DD)")
 
 
+# _engine_fact's fast path: (exact type of a value, kind the rules compare it as) -> how it is
+# copied, exactly as normalise_value and the checks of _engine_fact_checked would; any pair not
+# here (a subclass, text where a date is compared, a list, a wrong kind) takes the checked path.
+_SAME, _DAY, _DECIMAL, _FLOAT = "same", "day", "decimal", "float"
+_FAST: dict[tuple[type, str | None], str] = {
+    **{(bool, k): _SAME for k in (None, BOOL)},
+    **{(int, k): _SAME for k in (None, NUMBER, ORDERED)},
+    **{(str, k): _SAME for k in (None, TEXT)},
+    **{(Decimal, k): _DECIMAL for k in (None, NUMBER, ORDERED)},  # finite only
+    **{(float, k): _FLOAT for k in (None, NUMBER, ORDERED)},  # finite only
+    **{(dt.date, k): _DAY for k in (None, DATE, ORDERED)},
+}
+_INFINITIES = (float("inf"), float("-inf"))
+
+
 def _value_kind_ok(value: Any, kind: str) -> bool:
     if kind == NUMBER:
         return isinstance(value, (int, Decimal, float)) and not isinstance(value, bool)
@@ -144,6 +231,8 @@ def _value_kind_ok(value: Any, kind: str) -> bool:
 
 class Evaluator:
     """Judge facts against a ruleset. Small interface: ``evaluate(facts) -> list[Hit]``."""
+
+    lean_dispatch = True  # actions through _LeanRuleset; False: durable-rules' own loop (tests compare)
 
     def __init__(self, ruleset: Ruleset, params: Any = None, calculators: Mapping[str, Calculator] | None = None,
                  formatter: Callable[[Any, str], str] | None = None):
@@ -161,13 +250,19 @@ class Evaluator:
             for name in rule.fields_used():
                 fields[name] = None
         self._read = {subject: tuple(names) for subject, names in read.items()}
+        # _engine_fact's fast path: the fields to copy with their kinds; beyond the engine's
+        # limit, no plan, so the checked path raises
+        self._plans = {subject: tuple((name, self.compiled.kinds.get(subject, {}).get(name)) for name in names)
+                       for subject, names in self._read.items() if len(names) <= MAX_FIELDS}
+        self._ok_names: set = set()  # field names seen not to be reserved
+        self._ok_types: set = set()  # value types seen not to be datetimes
         self._fired: list[tuple[str, str]] = []
         self._action_errors: list[str] = []
         self._lock = threading.Lock()
         self._name = f"patuh{next(_COUNTER)}"
         warm_up()
         with _ENGINE_LOCK:
-            self._host = _Host(self._action)
+            self._host = _Host(self._action, lean=self.lean_dispatch)
             # register_rulesets strips "run" keys from what it is given: hand it a copy
             self._host.register_rulesets({self._name: _deep_copy(self.compiled.definition)})
 
@@ -186,7 +281,57 @@ class Evaluator:
 
     # -- preparing facts -------------------------------------------------------------------------
     def _engine_fact(self, fact: Mapping, batch: str, cache: dict) -> tuple[dict, dict]:
-        """The normalised copy for durable-rules, and the ParamUses injected (slot name -> use)."""
+        """The normalised copy for durable-rules, and the ParamUses injected (slot name -> use).
+
+        The common case only: field names and value types already seen to be harmless, and the
+        read fields of the few (type, kind) pairs in _FAST. Anything else goes through
+        _engine_fact_checked, the full checks, which give every error its message; the two must
+        agree on every fact (tests/test_engine_fast_path.py)."""
+        plan = self._plans.get(fact["type"])
+        if plan is None or not self._plain(fact):
+            return self._engine_fact_checked(fact, batch, cache)
+        out: dict[str, Any] = {}
+        get = fact.get
+        for name, kind in plan:
+            value = get(name)
+            if value is None:
+                continue
+            how = _FAST.get((type(value), kind))
+            if how is _SAME:
+                out[name] = value
+            elif how is _DAY:
+                out[name] = value.toordinal()
+            elif how is _DECIMAL and value.is_finite():
+                out[name] = int(value) if value == value.to_integral_value() else float(value)
+            elif how is _FLOAT and value == value and value not in _INFINITIES:
+                out[name] = value
+            else:
+                return self._engine_fact_checked(fact, batch, cache)
+        fid = fact["id"]
+        out["id"] = fid
+        out["sid"] = batch
+        return out, self._inject_parameters(fact, fid, out, cache)
+
+    def _plain(self, fact: Mapping) -> bool:
+        """Every field name allowed and no value a datetime, checked against what earlier facts
+        showed to be harmless (learnt here): a fact's names and types repeat fact after fact."""
+        if not fact.keys() <= self._ok_names:
+            for name in fact:
+                if isinstance(name, str) and name not in RESERVED and not name.startswith(PARAM_PREFIX):
+                    self._ok_names.add(name)
+            if not fact.keys() <= self._ok_names:
+                return False
+        types = set(map(type, fact.values()))
+        if not types <= self._ok_types:
+            for t in types:
+                if not issubclass(t, dt.datetime):
+                    self._ok_types.add(t)
+            if not types <= self._ok_types:
+                return False
+        return True
+
+    def _engine_fact_checked(self, fact: Mapping, batch: str, cache: dict) -> tuple[dict, dict]:
+        """_engine_fact with every check, field by field: the reference, and the errors' messages."""
         fid = fact["id"]
         subject = fact["type"]
         kinds = self.compiled.kinds.get(subject, {})
@@ -226,7 +371,12 @@ class Evaluator:
                 raise FactError(f"fact {fid} field {name!r}: {exc}") from None
         out["id"] = fid
         out["sid"] = batch
+        return out, self._inject_parameters(fact, fid, out, cache)
+
+    def _inject_parameters(self, fact: Mapping, fid: Any, out: dict, cache: dict) -> dict:
+        """Each parameter slot's value into `out`; returns the ParamUses (slot name -> use)."""
         uses: dict[str, Any] = {}
+        subject = fact["type"]
         slots = self.compiled.slots.get(subject, ())
         if slots:
             if self.params is None:
@@ -256,7 +406,7 @@ class Evaluator:
                     raise EvaluationError(f"fact {fid}: parameter {slot.param!r} gives a table, not a value: give a key")
                 out[slot.name] = value
                 uses[slot.name] = use
-        return out, uses
+        return uses
 
     # -- evaluation -------------------------------------------------------------------------------
     def evaluate(self, facts: Iterable[Mapping]) -> list[Hit]:
@@ -293,6 +443,49 @@ class Evaluator:
         """One engine state per batch. The state gets a name of our own, not the batch key:
         durable-rules cannot delete a state whose name holds a quote or a backslash (error 309)."""
         prepared = [(fact, *self._engine_fact(fact, state, cache)) for fact in facts]
+        fired = self._assert_batch(batch, prepared, state)
+        if fired is None:  # the batch call failed: again fact by fact, for the error's own message
+            fired = self._assert_one_by_one(batch, prepared, state + "r")
+        self._check_fired(batch, prepared, fired)
+
+        by_fact: dict[str, set[str]] = {}
+        for name, fid in fired:
+            if not name.startswith(CATCH_ALL_PREFIX):
+                by_fact.setdefault(fid, set()).add(name)
+        hits = []
+        for fact, _engine_fact, uses in prepared:
+            for rule_id in self.compiled.rule_ids:
+                if rule_id in by_fact.get(fact["id"], ()):
+                    hits.append(self._hit(self.ruleset.get(rule_id), fact, uses))
+        return hits
+
+    def _assert_batch(self, batch: str, prepared: list, state: str) -> list[tuple[str, str]] | None:
+        """All facts of the batch in one durable-rules call (one JSON text, one pass of actions):
+        a third of the time of a call per fact. Every fact matches its catch-all, so the call
+        cannot fail on an unmatched fact (durable-rules' quirk: an unmatched fact in a batch call
+        leaves the others' actions unrun); if it fails anyway, or an action failed, None: the
+        caller asks again fact by fact, which names the fact."""
+        self._fired = []
+        self._action_errors = []
+        failed = True
+        try:
+            self._host.assert_facts(self._name, [engine_fact for _f, engine_fact, _u in prepared])
+            failed = bool(self._action_errors)
+        except (MessageNotHandledException, MessageObservedException):
+            pass
+        finally:
+            try:
+                self._host.delete_state(self._name, state)
+            except Exception as exc:
+                if not failed:
+                    raise EvaluationError(f"batch {batch!r}: durable-rules could not delete its state: {exc}") from exc
+        fired = self._fired
+        self._fired = []
+        return None if failed else fired
+
+    def _assert_one_by_one(self, batch: str, prepared: list, state: str) -> list[tuple[str, str]]:
+        """A call per fact, in a fresh state: an error names its fact."""
+        prepared = [(fact, {**engine_fact, "sid": state}, uses) for fact, engine_fact, uses in prepared]
         self._fired = []
         self._action_errors = []
         asserted = 0
@@ -324,18 +517,7 @@ class Evaluator:
                 raise EvaluationError(f"batch {batch!r}: durable-rules could not delete its state: {exc}") from exc
         fired = self._fired
         self._fired = []
-        self._check_fired(batch, prepared, fired)
-
-        by_fact: dict[str, set[str]] = {}
-        for name, fid in fired:
-            if not name.startswith(CATCH_ALL_PREFIX):
-                by_fact.setdefault(fid, set()).add(name)
-        hits = []
-        for fact, _engine_fact, uses in prepared:
-            for rule_id in self.compiled.rule_ids:
-                if rule_id in by_fact.get(fact["id"], ()):
-                    hits.append(self._hit(self.ruleset.get(rule_id), fact, uses))
-        return hits
+        return fired
 
     def _check_fired(self, batch: str, prepared: list, fired: list[tuple[str, str]]) -> None:
         ids = {f["id"]: f["type"] for f, _e, _u in prepared}

@@ -1,0 +1,148 @@
+"""The evaluator's fast paths agree with the slow ones they stand in for (engine/evaluator.py):
+
+* `_engine_fact` (names and types seen before, a table of (type, kind) copies) against
+  `_engine_fact_checked` (every check, field by field): same engine fact or the same error;
+* one durable-rules call per batch against a call per fact, and `_LeanRuleset`'s loop over the
+  actions against durable-rules' own: the same actions, so the same hits, messages and traces.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from patuh.engine.evaluator import Evaluator
+from patuh.engine.ruleset import Ruleset
+
+RULE = """\
+id: {id}
+category: T
+subject: thing
+title: {{id: t, en: t}}
+message: {{id: "m {{n}} {{t}}", en: "m {{d}} {{b}}"}}
+legal_basis: [{{instrument: X, article: "1"}}]
+severity: low
+when: {when}
+"""
+
+# one field of every kind the compiler knows: number, date, number-or-date, text, bool, list
+WHEN = {
+    "R-NUM": "{field: n, gt: 2}",
+    "R-DATE": "{field: d, lt: 2025-03-01}",
+    "R-ORD": "{field: o1, lt: {field: o2}}",
+    "R-TEXT": "{field: t, in: [a, b]}",
+    "R-BOOL": "{all: [{field: b, eq: true}, {not: {field: n, lte: 0}}]}",
+    "R-LIST": "{field: l, contains: x}",
+    "R-EX": "{field: e, exists: true}",
+}
+READ = ["n", "d", "o1", "o2", "t", "b", "l", "e"]
+
+
+@pytest.fixture(scope="module")
+def ruleset(tmp_path_factory) -> Ruleset:
+    d = tmp_path_factory.mktemp("fast") / "rules" / "t"
+    d.mkdir(parents=True)
+    for rid, when in WHEN.items():
+        (d / f"{rid}.yaml").write_text(RULE.format(id=rid, when=when))
+    return Ruleset.load(d.parent)
+
+
+@pytest.fixture(scope="module")
+def ev(ruleset) -> Evaluator:
+    return Evaluator(ruleset)
+
+
+class DecimalSub(Decimal):
+    pass
+
+
+class DateTimeSub(dt.datetime):
+    pass
+
+
+any_value = st.one_of(
+    st.none(), st.booleans(), st.integers(-5, 5), st.integers(),
+    st.decimals(allow_nan=True, allow_infinity=True), st.decimals(-5, 5, places=2),
+    st.floats(), st.floats(-5, 5),
+    st.text(max_size=3), st.sampled_from(["a", "b", "x", "2025-01-01", "2025-13-01", ""]),
+    st.dates(), st.datetimes(), st.builds(DateTimeSub, st.integers(2000, 2030), st.integers(1, 12), st.integers(1, 28)),
+    st.builds(DecimalSub, st.integers(-5, 5)),
+    st.lists(st.one_of(st.sampled_from(["x", "y"]), st.integers(), st.decimals(-2, 2, places=1)), max_size=3),
+    st.tuples(st.sampled_from(["x", "y"])), st.just([]), st.just(()),
+    st.dictionaries(st.text(max_size=2), st.integers(), max_size=2),
+)
+names = st.sampled_from(READ + ["extra", "other", "sid", "$s", "__p0", "__pX", "batch"])
+
+
+def outcome(fn, fact):
+    try:
+        return fn(fact, "s0", {})
+    except Exception as exc:  # noqa: BLE001 - the error is the outcome compared
+        return (type(exc).__name__, str(exc))
+
+
+@settings(max_examples=1500, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(fields=st.dictionaries(names, any_value, max_size=8))
+def test_engine_fact_fast_path_agrees_with_the_checked_path(ev, fields):
+    fact = {"id": "f1", "type": "thing", **fields}
+    fast = outcome(ev._engine_fact, fact)
+    checked = outcome(ev._engine_fact_checked, fact)
+    assert fast == checked
+    if isinstance(fast, tuple) and isinstance(fast[0], dict):  # the same order too: it is the JSON the engine reads
+        assert list(fast[0]) == list(checked[0])
+
+
+def test_engine_fact_fast_path_on_a_fresh_evaluator_sees_a_datetime_first(ruleset):
+    e = Evaluator(ruleset)
+    fact = {"id": "f", "type": "thing", "n": Decimal(3), "when": dt.datetime(2025, 1, 1)}
+    with pytest.raises(Exception, match="a datetime is not allowed"):
+        e._engine_fact(fact, "s", {})
+    ok = {"id": "g", "type": "thing", "n": Decimal("3.5"), "d": dt.date(2025, 1, 1), "b": True, "t": "a"}
+    assert e._engine_fact(ok, "s", {}) == e._engine_fact_checked(ok, "s", {})
+
+
+valid = st.fixed_dictionaries({}, optional={
+    "n": st.one_of(st.integers(-3, 6), st.decimals(-3, 6, places=1)),
+    "d": st.dates(dt.date(2025, 1, 1), dt.date(2025, 6, 1)),
+    "o1": st.one_of(st.integers(0, 5), st.dates(dt.date(2025, 1, 1), dt.date(2025, 1, 5))),
+    "o2": st.one_of(st.integers(0, 5), st.dates(dt.date(2025, 1, 1), dt.date(2025, 1, 5))),
+    "t": st.sampled_from(["a", "b", "c"]),
+    "b": st.booleans(),
+    "l": st.lists(st.sampled_from(["x", "y"]), max_size=2),
+    "e": st.integers(),
+})
+
+
+def digest(hits) -> list:
+    return [(h.rule_id, h.fact["id"], h.message, json.dumps(h.trace.to_dict(), sort_keys=True)) for h in hits]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.tuples(st.integers(0, 3), valid), max_size=25))
+def test_one_call_per_batch_and_the_lean_loop_give_the_old_paths_hits(ruleset, monkeypatch, rows):
+    facts = [{"id": f"f{i}", "type": "thing", "batch": f"B{b}", **fields} for i, (b, fields) in enumerate(rows)]
+    # o1 and o2 must be of one kind within a fact: a number against a date is a fact error
+    facts = [f for f in facts if not ("o1" in f and "o2" in f and type(f["o1"]) is not type(f["o2"]))]
+    fast = Evaluator(ruleset).evaluate(facts)
+    with monkeypatch.context() as m:
+        m.setattr(Evaluator, "lean_dispatch", False)  # durable-rules' own loop over actions
+        m.setattr(Evaluator, "_assert_batch", lambda self, batch, prepared, state: None)  # a call per fact
+        old = Evaluator(ruleset).evaluate(facts)
+    assert digest(fast) == digest(old)
+
+
+def test_a_failed_batch_call_is_asked_again_fact_by_fact(ev, monkeypatch):
+    from durable.engine import MessageObservedException
+
+    def observed(name, facts):
+        raise MessageObservedException(facts)
+
+    facts = [{"id": "a", "type": "thing", "batch": "x", "n": 5}, {"id": "b", "type": "thing", "batch": "x", "n": 1}]
+    expected = digest(ev.evaluate(facts))
+    monkeypatch.setattr(ev._host, "assert_facts", observed)
+    assert digest(ev.evaluate(facts)) == expected
+    assert ("R-NUM", "a") in {(h.rule_id, h.fact["id"]) for h in ev.evaluate(facts)}
