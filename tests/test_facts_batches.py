@@ -7,6 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from fresh_db import fresh_db_url
 from sqlalchemy import func, select
 
 from patuh.audits import categories as categories_of, evidence
@@ -43,7 +44,8 @@ def _without_2025_minimums_and_deadlines() -> ParameterStore:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
-    engine = get_engine(f"sqlite:///{tmp_path_factory.mktemp('batches') / 'b.db'}")
+    # SQLite, or PostgreSQL when PATUH_TEST_DB says so (the range conditions compare in the database)
+    engine = get_engine(fresh_db_url(tmp_path_factory.mktemp("batches")))
     return engine, load_package(DEMO, engine).import_id
 
 

@@ -94,3 +94,24 @@ def test_month_dues_read_later_are_the_dues_computed_at_once(unreg, unreg_jp, ga
         trace: list = []
         assert _same(getattr(sums, which), reference_dues(wage, jp, on, group, programs, PARAMS, trace))
         assert list(sums.uses[which]) == trace
+
+
+def test_employer_dues_read_later_are_those_of_dues_by_month():
+    from patuh.audits.calc.sums import DuesOnRead, dues_by_month
+
+    fact = {"on": dt.date(2025, 1, 1), "scale": "kecil", "risk_group": 0, "programs": ["JKK"],
+            "by_month": (("2025-01", Decimal("5000000.00"), Decimal("5000000.00")),
+                         ("2025-03", Decimal("12000000.00"), Decimal("10547400.00")))}
+    lazy = DuesOnRead(fact, PARAMS)
+    for which in ("mandatory", "missing"):
+        eager = dues_by_month(fact, PARAMS, which)
+        assert lazy[which] == eager and lazy[which] is lazy[which]
+        for m in eager.months:
+            trace: list = []
+            programs = PARAMS.value("mandatory_programs", dt.date.fromisoformat(m.period + "-01"), "kecil")
+            if which == "missing":
+                programs = [p for p in programs if p != "JKK"]
+            ref = reference_dues(m.wage, m.jp_base, dt.date.fromisoformat(m.period + "-01"), m.estimated_risk_group,
+                                 programs, PARAMS, trace)
+            assert _same(m.by_program, ref)
+    assert dict(lazy) == {w: dues_by_month(fact, PARAMS, w) for w in ("mandatory", "missing")}

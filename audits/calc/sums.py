@@ -136,7 +136,13 @@ def dues_by_month(fact: Mapping, params: ParameterStore, which: str) -> Employer
     """Employer-level dues month by month, each at its month's rates and mandatory programmes.
     `which` is "mandatory" (PWBD) or "missing" (PDS-PROGRAM). A fact without `by_month` (a rule
     example) is one block at `on` with its totals and listed programmes."""
+    return _employer_dues(fact, params, which)()
+
+
+def _employer_dues(fact: Mapping, params: ParameterStore, which: str):
+    """Looks up every parameter of `dues_by_month` now, and returns what computes the dues."""
     uses: list = []
+    blocks = []  # (period, wage, JP base, rate card, estimated risk group)
 
     def risk_group(on: dt.date) -> tuple[int, int | None]:
         group = int(fact.get("risk_group") or 0)
@@ -147,14 +153,12 @@ def dues_by_month(fact: Mapping, params: ParameterStore, which: str) -> Employer
         return int(use.value), int(use.value)
 
     months = fact.get("by_month")
-    out = []
     if not months:
         on = _date(fact["on"])
         programs = fact["mandatory_programs"] if which == "mandatory" else fact["missing_programs"]
-        wage, jp_base = _d(fact["wage_total"]), _d(fact["jp_base_total"])
         group, estimated = risk_group(on)
-        out.append(MonthDues(str(fact["on"])[:7], wage, jp_base, dues(wage, jp_base, on, group, programs, params, uses),
-                             estimated))
+        blocks.append((str(fact["on"])[:7], _d(fact["wage_total"]), _d(fact["jp_base_total"]),
+                       rate_card(on, group, programs, params, uses), estimated))
     else:
         for period, wage, jp_base in months:
             on = period_start(period)
@@ -162,9 +166,37 @@ def dues_by_month(fact: Mapping, params: ParameterStore, which: str) -> Employer
             uses.append(use)
             programs = list(use.value) if which == "mandatory" else [p for p in use.value if p not in fact["programs"]]
             group, estimated = risk_group(on)
-            out.append(MonthDues(period, _d(wage), _d(jp_base),
-                                 dues(_d(wage), _d(jp_base), on, group, programs, params, uses), estimated))
-    return EmployerDues(tuple(out), tuple(uses))
+            blocks.append((period, _d(wage), _d(jp_base), rate_card(on, group, programs, params, uses), estimated))
+    uses_t = tuple(uses)
+
+    def compute() -> EmployerDues:
+        return EmployerDues(tuple(MonthDues(period, wage, jp_base, apply_card(card, wage, jp_base), estimated)
+                                  for period, wage, jp_base, card, estimated in blocks), uses_t)
+    return compute
+
+
+class DuesOnRead(Mapping):
+    """An employer fact's `dues_by_month`: {"mandatory": EmployerDues, "missing": EmployerDues}.
+    Every parameter is looked up when the fact is made (as `dues_by_month` does); the dues, which
+    only a PWBD or PDS-PROGRAM finding reads, are computed when first read, once."""
+
+    __slots__ = ("_pending", "_done")
+
+    def __init__(self, fact: Mapping, params: ParameterStore, whiches=("mandatory", "missing")):
+        self._pending = {which: _employer_dues(fact, params, which) for which in whiches}
+        self._done: dict[str, EmployerDues] = {}
+
+    def __getitem__(self, which: str) -> EmployerDues:
+        found = self._done.get(which)
+        if found is None:
+            found = self._done[which] = self._pending[which]()
+        return found
+
+    def __iter__(self):
+        return iter(self._pending)
+
+    def __len__(self) -> int:
+        return len(self._pending)
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from patuh.audits.calc.calendar import period_start
 from patuh.audits.calc.dues import PROGRAMS
-from patuh.audits.calc.sums import dues_by_month
+from patuh.audits.calc.sums import DuesOnRead
 
 from .scope import Scope, employer_rows, gc_paused
 
@@ -62,6 +62,5 @@ def employer_facts(sc: Scope, month_facts: list[dict]) -> list[dict]:
             "by_month": tuple(t["by_month"]),
         })
         # the dues of PWBD (mandatory programmes) and PDS-PROGRAM (missing ones), month by month
-        facts[-1]["dues_by_month"] = {which: dues_by_month(facts[-1], sc.params, which)
-                                      for which in ("mandatory", "missing")}
+        facts[-1]["dues_by_month"] = DuesOnRead(facts[-1], sc.params)
     return facts

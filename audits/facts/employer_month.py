@@ -30,7 +30,7 @@ def _payroll_join():
                            d.c.period == p.c.period, d.c.nik == p.c.nik))
         .outerjoin(mins, and_(mins.c.regency_code == e.c.regency_code, mins.c.period == p.c.period))
         .outerjoin(act, and_(act.c.employer_id == p.c.employer_id, act.c.nik == p.c.nik,
-                             act.c.period == p.c.period))
+                             act.c.first_period <= p.c.period, act.c.last_period >= p.c.period))
     )
 
 
@@ -194,11 +194,26 @@ def employer_month_facts(sc: Scope) -> list[dict]:
     declared = {(r[0], r[1]): r for r in _declaration_aggregates(sc) if r[0] in employers}
     payments, fees_paid = _payments(sc)
     as_of = sc.as_of
+    # an employer-month without payroll rows, or without declarations
+    no_payroll = (0, ZERO, ZERO, ZERO, 0, ZERO, ZERO, 0, ZERO, ZERO, ZERO, 0, ZERO)
+    no_declarations = (None, None, 0, ZERO, ZERO)
     out = []
     for key in sorted(payroll.keys() | declared.keys()):
         emp_id, period = key
         registered, scale, regency, group, programs = of_employer[emp_id]
         on, tolerance, due, due_uses = month(period)
+        r = payroll.get(key)
+        if r is None:
+            w = no_payroll
+        else:
+            (_, _, workers, wage, jp_base, deductions, unreg_n, unreg_wage, unreg_jp, under_n, under_gap,
+             under_jp_gap, min_n, min_gap) = r
+            w = (workers, rupiah(wage), rupiah(jp_base), rupiah(deductions),
+                 int(unreg_n or 0), rupiah(unreg_wage), rupiah(unreg_jp),
+                 int(under_n or 0), rupiah(under_gap), rupiah(under_jp_gap),
+                 minimum_of(emp_id, regency, period), int(min_n or 0), rupiah(min_gap))
+        d = declared.get(key, no_declarations)
+        pays = payments.get(key, [])
         f = {
             "id": f"em:{emp_id}:{period}",
             "type": "employer_month",
@@ -212,42 +227,28 @@ def employer_month_facts(sc: Scope) -> list[dict]:
             "regency_code": regency,
             "risk_group": group,
             "programs": programs,
+            "payroll_workers": w[0], "wage_total": w[1], "jp_base_total": w[2], "deductions": w[3],
+            "unregistered_workers": w[4], "unregistered_wage": w[5], "unregistered_jp_base": w[6],
+            "underreported_workers": w[7], "underreported_wage_gap": w[8], "underreported_jp_gap": w[9],
+            "minimum_wage": w[10], "under_minimum_workers": w[11], "under_minimum_shortfall": w[12],
+            "declared_workers": d[2],
+            "declared_wage": d[3] if d is no_declarations else rupiah(d[3]),
+            "declared_jp_base": d[4] if d is no_declarations else rupiah(d[4]),
+            "underreport_tolerance": tolerance,
+            "as_of": as_of,
+            "payment_dates": [p.isoformat() for p, _ in pays],
+            "payment_amounts": [a for _, a in pays],
+            "late_fee_paid": fees_paid.get(key, ZERO),
         }
-        r = payroll.get(key)
-        if r is None:
-            f.update(payroll_workers=0, wage_total=ZERO, jp_base_total=ZERO, deductions=ZERO,
-                     unregistered_workers=0, unregistered_wage=ZERO, unregistered_jp_base=ZERO,
-                     underreported_workers=0, underreported_wage_gap=ZERO, underreported_jp_gap=ZERO,
-                     minimum_wage=ZERO, under_minimum_workers=0, under_minimum_shortfall=ZERO)
-        else:
-            (_, _, workers, wage, jp_base, deductions, unreg_n, unreg_wage, unreg_jp, under_n, under_gap,
-             under_jp_gap, min_n, min_gap) = r
-            f.update(payroll_workers=workers, wage_total=rupiah(wage), jp_base_total=rupiah(jp_base),
-                     deductions=rupiah(deductions),
-                     unregistered_workers=int(unreg_n or 0), unregistered_wage=rupiah(unreg_wage),
-                     unregistered_jp_base=rupiah(unreg_jp),
-                     underreported_workers=int(under_n or 0), underreported_wage_gap=rupiah(under_gap),
-                     underreported_jp_gap=rupiah(under_jp_gap),
-                     minimum_wage=minimum_of(emp_id, regency, period),
-                     under_minimum_workers=int(min_n or 0), under_minimum_shortfall=rupiah(min_gap))
-        d = declared.get(key)
-        if d is None:
-            f.update(declared_workers=0, declared_wage=ZERO, declared_jp_base=ZERO)
-        else:
-            f.update(declared_workers=d[2], declared_wage=rupiah(d[3]), declared_jp_base=rupiah(d[4]))
-        pays = payments.get(key, [])
-        f.update(underreport_tolerance=tolerance, as_of=as_of, payment_dates=[p.isoformat() for p, _ in pays],
-                 payment_amounts=[a for _, a in pays], late_fee_paid=fees_paid.get(key, ZERO))
         # every sum of the month, once, with its breakdown (audits.calc.sums): rules read the
         # totals below, calculators and the evidence the breakdown
         sums = month_sums(f, sc.params, (due, due_uses), pays)
-        f.update(
-            month_sums=sums,
-            bill=sums.bill.total, bill_unrounded=sums.bill.unrounded, bill_jp=sums.bill.jp,
-            due_date=sums.due, paid=sums.fee.paid,
-            completed_on=sums.fee.completed_on,  # None (dropped) while not paid in full
-            # the late fee still owed is the computed fee less the late fee paid (never below 0)
-            late_fee_open=round_rupiah(sums.late_fee_owed) > 0,
-        )
+        bill, fee = sums.bill, sums.fee
+        f["month_sums"] = sums
+        f["bill"], f["bill_unrounded"], f["bill_jp"] = bill.total, bill.unrounded, bill.jp
+        f["due_date"], f["paid"] = sums.due, fee.paid
+        f["completed_on"] = fee.completed_on  # None (dropped) while not paid in full
+        # the late fee still owed is the computed fee less the late fee paid (never below 0)
+        f["late_fee_open"] = round_rupiah(sums.late_fee_owed) > 0
         out.append(f)
     return out
