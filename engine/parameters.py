@@ -17,7 +17,7 @@ import yaml
 
 from patuh.engine.trace import jsonable
 
-from patuh.engine import declaration as declaration_of
+from patuh.engine import declaration as declaration_of, yaml_load
 from patuh.engine.declaration import Declaration
 
 
@@ -45,7 +45,7 @@ _DecimalLoader.add_implicit_resolver(
 
 
 def load_yaml(text: str) -> Any:
-    return yaml.load(text, Loader=_DecimalLoader)  # noqa: S506 - SafeLoader subclass
+    return yaml_load.load(text, _DecimalLoader)
 
 
 def _to_number(value: Any) -> Any:

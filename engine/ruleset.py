@@ -17,7 +17,7 @@ from typing import Any, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
-from patuh.engine import declaration as declaration_of
+from patuh.engine import declaration as declaration_of, yaml_load
 from patuh.engine.declaration import Declaration
 
 PARAMETERS_DIR = "parameters"
@@ -103,7 +103,7 @@ _Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 
 def load_yaml(text: str) -> Any:
     """Parse YAML keeping line numbers (LineDict/LineList) and reading floats as Decimal."""
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - SafeLoader subclass
+    return yaml_load.load(text, _Loader)
 
 
 def plain(value: Any) -> Any:
