@@ -6,7 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
+import multiprocessing
+import os
+import resource
+import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -41,6 +47,10 @@ LADDER_SUBJECT = "case"
 # batch's facts and payroll rows, not the province's: flat from 35k to 3.5M payroll rows (issue 16).
 # An employer is never split: every fact, rule and piece of evidence is about one employer.
 EMPLOYER_BATCH = 1000
+# From this many employers on, the batches are judged in worker processes, one per CPU (at most 4;
+# PATUH_AUDIT_WORKERS sets the number, 1 keeps everything in this process). Below it a worker costs
+# more than it saves. Batches are merged in their order, so the result is the same either way.
+PARALLEL_FROM_EMPLOYERS = 200
 
 
 class AuditError(Exception):
@@ -120,6 +130,99 @@ def _finding(hit) -> Finding:
     )
 
 
+class _Judge:
+    """Facts → rules → evidence for one batch of employers (a narrowed Scope)."""
+
+    def __init__(self, finding_rules, params, cats: Categories):
+        self.evaluator = Evaluator(finding_rules, params, CALCULATORS, formatter=message_value)
+        self.judged = {r.subject for r in finding_rules}
+        self.cats = cats
+
+    def __call__(self, b: Scope, say=lambda _msg: None, of: str = "") -> tuple[list[Finding], int, dict[str, float]]:
+        spent = {}
+        say(f"fakta / facts{of}")
+        t = time.perf_counter()
+        months = employer_month_facts(b)
+        facts = employer_facts(b, months) + months + contract_facts(b)
+        spent["facts"] = time.perf_counter() - t
+
+        say(f"aturan / rules{of} ({len(facts)} fakta)")
+        t = time.perf_counter()
+        found = [_finding(h) for h in self.evaluator.evaluate([f for f in facts if f["type"] in self.judged])]
+        spent["rules"] = time.perf_counter() - t
+
+        say(f"bukti / evidence{of} ({len(found)} temuan)")
+        t = time.perf_counter()
+        evidence.collect(b, found, {f["id"]: f for f in facts}, self.cats)
+        spent["evidence"] = time.perf_counter() - t
+        return found, len(facts), spent
+
+
+def _employer_count(conn, import_id: int) -> int:
+    e = s.employers
+    return conn.execute(select(func.count()).select_from(e).where(e.c.import_id == import_id)).scalar() or 0
+
+
+def _audit_workers(n_employers: int, engine: Engine) -> int:
+    """How many processes judge the batches: PATUH_AUDIT_WORKERS if set, else one per CPU (at
+    most 4) from PARALLEL_FROM_EMPLOYERS employers on. Workers are forked (Linux) and open the
+    database again, so an in-memory SQLite database, or a system without fork, keeps one."""
+    env = os.environ.get("PATUH_AUDIT_WORKERS")
+    if env:
+        try:
+            wanted = max(1, int(env))
+        except ValueError:
+            raise AuditError(f"PATUH_AUDIT_WORKERS={env!r}: give a whole number (1: no worker processes)") from None
+    else:
+        wanted = min(os.cpu_count() or 1, 4) if n_employers >= PARALLEL_FROM_EMPLOYERS else 1
+    in_memory = engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+    if wanted == 1 or in_memory or sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return min(wanted, max(1, n_employers))
+
+
+_WORKER: dict = {}
+
+
+def _start_worker(url: str, scope: dict, finding_rules, params, cats: Categories) -> None:
+    """In each forked worker: its own connection, scope and lookup tables, used for all its batches.
+    The rules and parameters come with the fork, already loaded."""
+    from .store.db import get_engine
+
+    engine = get_engine(url)
+    conn = engine.connect()
+    sc = Scope(conn, params=params, **scope)
+    build_lookup_tables(sc)
+    _WORKER.update(engine=engine, conn=conn, sc=sc, judge=_Judge(finding_rules, params, cats))
+
+
+def _judge_one(bounds: tuple[str, str]):
+    sc = _WORKER["sc"]
+    found, n, spent = _WORKER["judge"](sc.batch(*bounds))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+    return found, n, spent, dict(sc.used), dict(sc.shared.get("warn_at", {})), peak
+
+
+def _judge_in_workers(engine: Engine, sc: Scope, finding_rules, params, cats, batches, n_workers: int):
+    """The batches' (findings, facts, time spent, parameters used, warnings, worker peak RSS), in
+    batch order, judged by `n_workers` forked processes."""
+    scope = {"import_id": sc.import_id, "period_from": sc.period_from, "period_to": sc.period_to, "as_of": sc.as_of}
+    url = engine.url.render_as_string(hide_password=False)
+    with ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker,
+                             initargs=(url, scope, finding_rules, params, cats)) as pool:
+        yield from pool.map(_judge_one, batches)
+
+
+def _merge_warnings(sc: Scope, warn_at: dict) -> None:
+    """A worker's warnings into the run's, each at its place: those said while building the lookup
+    tables (no place) in the order said, after the run's own, as one process would say them."""
+    for message, at in sorted(warn_at.items(), key=lambda kv: kv[1]):
+        if at[0] == 0:
+            sc.warn(message)
+        else:
+            sc.warn(message, at=at[1:])
+
+
 def run_audit(
     engine: Engine,
     import_id: int,
@@ -165,39 +268,42 @@ def run_audit(
         sc = Scope(conn, import_id, period_from, period_to, as_of, params)
         _scope_warnings(conn, sc, imp, as_given)
 
-        judged = {r.subject for r in finding_rules}
-        evaluator = Evaluator(finding_rules, params, CALCULATORS, formatter=message_value)
-        findings: list[Finding] = []
-        n_facts = 0
         for stage in ("facts", "rules", "evidence"):
             timings[stage] = 0.0
         say("fakta / facts: tabel acuan / lookup tables")
         t = time.perf_counter()
-        build_lookup_tables(sc)
-        batches = employer_batches(sc, EMPLOYER_BATCH)
+        n_employers = _employer_count(conn, import_id)
+        n_workers = _audit_workers(n_employers, engine)
+        # several batches per worker, so that the last one to finish does not keep the others waiting
+        size = EMPLOYER_BATCH if n_workers == 1 else max(1, min(EMPLOYER_BATCH, math.ceil(n_employers / (4 * n_workers))))
+        batches = employer_batches(sc, size)
+        if n_workers == 1:  # each worker builds its own: temporary tables belong to a connection
+            build_lookup_tables(sc)
         timings["facts"] += time.perf_counter() - t
-        for number, (lo, hi) in enumerate(batches, 1):
-            b = sc.batch(lo, hi)
-            of = f" {number}/{len(batches)}" if len(batches) > 1 else ""
-            say(f"fakta / facts{of}")
+        findings: list[Finding] = []
+        n_facts = 0
+        if n_workers == 1:
+            judge = _Judge(finding_rules, params, cats)
+            for number, (lo, hi) in enumerate(batches, 1):
+                found, n, spent = judge(sc.batch(lo, hi), say, f" {number}/{len(batches)}" if len(batches) > 1 else "")
+                findings.extend(found)
+                n_facts += n
+                for stage, secs in spent.items():
+                    timings[stage] += secs
+        else:
             t = time.perf_counter()
-            months = employer_month_facts(b)
-            facts = employer_facts(b, months) + months + contract_facts(b)
-            n_facts += len(facts)
-            timings["facts"] += time.perf_counter() - t
-
-            say(f"aturan / rules{of} ({len(facts)} fakta)")
-            t = time.perf_counter()
-            hits = evaluator.evaluate([f for f in facts if f["type"] in judged])
-            found = [_finding(h) for h in hits]
-            timings["rules"] += time.perf_counter() - t
-
-            say(f"bukti / evidence{of} ({len(found)} temuan)")
-            t = time.perf_counter()
-            evidence.collect(b, found, {f["id"]: f for f in facts}, cats)
-            findings.extend(found)
-            timings["evidence"] += time.perf_counter() - t
-            del facts, months, hits, found  # the next batch's facts replace them in memory
+            for number, (found, n, spent, used, warn_at, peak) in enumerate(
+                    _judge_in_workers(engine, sc, finding_rules, params, cats, batches, n_workers), 1):
+                say(f"fakta+aturan+bukti / facts+rules+evidence {number}/{len(batches)} ({n_workers} proses)")
+                findings.extend(found)
+                n_facts += n
+                for stage, secs in spent.items():
+                    timings[stage] += secs  # time spent in the workers, summed: more than the wall time
+                sc.used.update(used)
+                _merge_warnings(sc, warn_at)
+                timings["worker_peak_rss_mb"] = max(timings.get("worker_peak_rss_mb", 0.0), peak)
+            timings["batches_wall"] = time.perf_counter() - t
+        timings["workers"] = n_workers
         t = time.perf_counter()
         findings.sort(key=lambda f: (f.employer_id, cats.rank(f.category), f.period or "", f.subject_id, f.rule_id))
         drop_lookup_tables(conn)

@@ -262,3 +262,49 @@ def test_batches_of_employers_change_nothing(db_url, tmp_path, monkeypatch):
     assert [f.evidence for f in whole.findings] == [f.evidence for f in batched.findings]
     assert whole.counts == batched.counts and whole.warnings == batched.warnings
     assert whole.run_id == batched.run_id
+
+
+@pytest.mark.parametrize("package", ["demo", "warnings"])
+def test_worker_processes_change_nothing(db_url, tmp_path, monkeypatch, package):
+    """Batches judged in two forked worker processes give what one process gives, byte for byte,
+    with the same parameters used and the same warnings in the same order (the `warnings` package
+    has warnings said while the lookup tables are built and while facts are made)."""
+    import patuh.audits.audit as audit_module
+
+    if package == "demo":
+        pkg = ROOT / "fixtures" / "kalbar-demo"
+    else:
+        pkg = _variant(tmp_path, employers=["E009,CV Luar Kalbar,,,,,mikro,jasa,,,9999,"],
+                       payroll=["E009,2025-01,6171010101900009,Andi,pkwtt,1000000,0",
+                                "E002,2021-06,6101010505950004,Rina Wati,pkwtt,1000000,0"])
+    recorded = []  # the parameters used, as each run records them
+    real_record = audit_module._record
+    monkeypatch.setattr(audit_module, "_record", lambda engine, r, used, *a: (recorded.append(used), real_record(engine, r, used, *a)))
+    monkeypatch.setenv("PATUH_AUDIT_WORKERS", "1")
+    engine, alone = audit(db_url, package=pkg)
+    assert alone.timings["workers"] == 1
+    monkeypatch.setenv("PATUH_AUDIT_WORKERS", "2")
+    monkeypatch.setattr(audit_module, "EMPLOYER_BATCH", 1 if package == "warnings" else 3)
+    shared = run_audit(engine, alone.import_id)
+    assert shared.timings["workers"] == 2
+    write_results(tmp_path / "alone", alone)
+    write_results(tmp_path / "shared", shared)
+    for name in ("findings.csv", "findings.json", "cases.csv", "cases.json", "coverage.csv", "villages.csv"):
+        assert (tmp_path / "alone" / name).read_bytes() == (tmp_path / "shared" / name).read_bytes(), name
+    assert [f.evidence for f in alone.findings] == [f.evidence for f in shared.findings]
+    assert alone.counts == shared.counts and alone.warnings == shared.warnings
+    if package == "warnings":
+        assert any("regency 9999 has no UMK" in w for w in shared.warnings)
+        assert any("regency 6101 in 2021-06" in w for w in shared.warnings)
+    assert alone.run_id == shared.run_id
+    assert recorded[0] == recorded[1]
+    assert {"jp_wage_cap", "umk"} <= {u["id"] for u in recorded[0]}
+
+
+def test_audit_workers_setting_is_checked(db_url, monkeypatch):
+    from patuh.audits.audit import AuditError
+
+    engine, first = audit(db_url)
+    monkeypatch.setenv("PATUH_AUDIT_WORKERS", "dua")
+    with pytest.raises(AuditError, match="PATUH_AUDIT_WORKERS"):
+        run_audit(engine, first.import_id)
