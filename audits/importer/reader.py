@@ -193,10 +193,8 @@ def _blank(v) -> bool:
 def iter_rows(src: Source, warn=None) -> Iterator[tuple[int, list]]:
     """(spreadsheet row number, cells) for every row; the header is row 1 and comes first.
     ``warn(message)`` receives what is doubtful but not wrong (a CSV without a final line break)."""
-    if src.sheet is None:
-        yield from _iter_csv(src, warn)
-    else:
-        yield from _iter_xlsx(src)
+    # the reader's own generator, not one wrapped in another: one frame less per row
+    return _iter_csv(src, warn) if src.sheet is None else _iter_xlsx(src)
 
 
 def _ends_with_newline(path: Path) -> bool:
@@ -232,7 +230,8 @@ def _iter_csv(src: Source, warn=None) -> Iterator[tuple[int, list]]:
                 if rownum == 1:
                     width = len(cells)
                 # a blank row has only blank cells; a non-blank first cell (almost every row) says no
-                elif not (cells and cells[0].strip()) and all(_blank(c) for c in cells):
+                # (isspace is False at the first other character, and builds no stripped copy)
+                elif not (cells and cells[0] and not cells[0].isspace()) and all(_blank(c) for c in cells):
                     continue
                 yield rownum, cells
     except csv.Error as exc:
