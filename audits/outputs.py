@@ -9,10 +9,10 @@ so that the csv module quotes any value holding a line break or a bare carriage 
 from __future__ import annotations
 
 import csv
-import io
 import json
 import re
 from pathlib import Path
+from typing import Iterable
 
 from .model import CASE_COLUMNS, FINDING_COLUMNS
 
@@ -28,16 +28,26 @@ def spreadsheet_safe(value):
     return value
 
 
-def _write_csv(path: Path, columns: list[str], rows: list[dict]) -> None:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=columns, lineterminator="\r\n")
-    w.writeheader()
-    w.writerows({k: spreadsheet_safe(v) for k, v in r.items()} for r in rows)
-    path.write_text(buf.getvalue(), encoding="utf-8", newline="")
+# Rows are written as they are made, not gathered first: at 3.5 M payroll rows a run has some
+# 80,000 findings, and their rows, the CSV text and the JSON text held at once cost about 200 MB.
+def _write_csv(path: Path, columns: list[str], rows: Iterable[dict]) -> None:
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=columns, lineterminator="\r\n")
+        w.writeheader()
+        w.writerows({k: spreadsheet_safe(v) for k, v in r.items()} for r in rows)
 
 
-def _write_json(path: Path, rows: list[dict]) -> None:
-    path.write_text(json.dumps(rows, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+def _write_json(path: Path, rows: Iterable[dict]) -> None:
+    """The bytes of json.dumps(list(rows), ensure_ascii=False, indent=2) + newline, one row at a time."""
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        first = True
+        for row in rows:
+            fh.write("[\n" if first else ",\n")
+            # split on "\n" only: json.dumps escapes it inside strings, but not U+0085 or U+2028,
+            # which str.splitlines (and textwrap) would take for line ends too
+            fh.write("\n".join("  " + line for line in json.dumps(row, ensure_ascii=False, indent=2).split("\n")))
+            first = False
+        fh.write("[]\n" if first else "\n]\n")
 
 
 def _typed(row: dict, money: tuple[str, ...]) -> dict:
@@ -48,13 +58,17 @@ def _typed(row: dict, money: tuple[str, ...]) -> dict:
 def write_results(out: Path, result) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     # findings.csv ends with the review column (docs/lifecycle.md); the package formats do not have it
-    findings = [dict(f.row(), review=f.review) for f in result.findings]
-    cases = [c.row() for c in result.cases]
+    def findings():
+        return (dict(f.row(), review=f.review) for f in result.findings)
+
+    def cases():
+        return (c.row() for c in result.cases)
+
     paths = [out / "findings.csv", out / "findings.json", out / "cases.csv", out / "cases.json"]
-    _write_csv(paths[0], FINDING_COLUMNS + ["review"], findings)
-    _write_json(paths[1], [_typed(r, ("amount", "late_fee")) for r in findings])
-    _write_csv(paths[2], CASE_COLUMNS, cases)
-    _write_json(paths[3], [_typed(r, ("total_amount", "total_late_fee")) for r in cases])
+    _write_csv(paths[0], FINDING_COLUMNS + ["review"], findings())
+    _write_json(paths[1], (_typed(r, ("amount", "late_fee")) for r in findings()))
+    _write_csv(paths[2], CASE_COLUMNS, cases())
+    _write_json(paths[3], (_typed(r, ("total_amount", "total_late_fee")) for r in cases()))
     # coverage.csv / villages.csv (docs/coverage.md) when the package had the tables; a stale copy
     # from an earlier run in the same folder would be read as this run's
     cov = getattr(result, "coverage", None)
