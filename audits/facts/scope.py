@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
 
-from sqlalchemy import BigInteger, Column, Date, MetaData, String, Table, insert, or_, select, type_coerce
+from sqlalchemy import BigInteger, Column, Date, MetaData, String, Table, insert, or_, select, text, type_coerce
 from sqlalchemy.engine import Connection
 
 from patuh.audits.calc.calendar import months_between, period_end, period_start
@@ -174,6 +174,12 @@ def build_lookup_tables(sc: "Scope") -> None:
     spans = active_spans(conn, sc.import_id, sc.period_from, sc.period_to)
     if spans:
         conn.execute(insert(TT_ACTIVE), spans)
+    if conn.dialect.name == "postgresql":
+        # autovacuum never analyses a temporary table: without statistics PostgreSQL read the
+        # evidence's unregistered workers by a plan 5-8x slower (6 s against 0.8 s at 350k rows).
+        # Not tt_minimum_wages: with its statistics the payroll pass took a plan twice as slow.
+        for table in (TT_ACTIVE, TT_PERIODS):
+            conn.execute(text(f"ANALYZE {table.name}"))
 
 
 def _month(day: dt.date) -> str:
