@@ -32,6 +32,7 @@ import string
 import itertools
 import json
 import threading
+from json.decoder import scanstring
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Mapping
@@ -92,13 +93,34 @@ class Hit:
 
 
 class _Fired:
-    """What an action is handed: `c.m`, the fact that fired it (durable-rules' Closure, minus the
-    state, timers and leases our actions never use)."""
+    """What an action is handed: `c.m`, the id of the fact that fired it, as {"id": …} (in place
+    of durable-rules' Closure, whose state, timers, leases and other fields our actions never use)."""
 
     __slots__ = ("m",)
 
     def __init__(self, m: dict) -> None:
         self.m = m
+
+
+_ACTION_FACT = ':{"m":{"id": "'
+
+
+def _read_action(message: str) -> tuple[str, str]:
+    """(rule, fact id) of an action durable-rules hands out: the text {"RULE":{"m":FACT}}, FACT
+    being the JSON text of the fact as asserted. Engine facts put their id first, so both strings
+    are read where they stand (json's own string scanner) instead of parsing the whole fact, which
+    was the largest single cost of an action; any other text is parsed in full and checked."""
+    if message.startswith('{"'):
+        rule, end = scanstring(message, 2)
+        if message.startswith(_ACTION_FACT, end):
+            return rule, scanstring(message, end + len(_ACTION_FACT))[0]
+    parsed = json.loads(message)
+    if not isinstance(parsed, dict) or len(parsed) != 1:
+        raise EvaluationError(f"durable-rules handed an action we cannot read: {parsed!r}")
+    (rule, fired), = parsed.items()
+    if not isinstance(fired, dict) or list(fired) != ["m"] or not isinstance(fired["m"], dict):
+        raise EvaluationError(f"durable-rules handed rule {rule!r} something else than one fact: {fired!r}")
+    return rule, fired["m"]["id"]
 
 
 class _LeanRuleset(_DurableRuleset):
@@ -107,7 +129,7 @@ class _LeanRuleset(_DurableRuleset):
     The C core still matches every fact and hands out every action; only the Python glue around
     each action is cut: durable's own loop builds a Closure (two clock readings), wraps the action
     in a Promise, and writes the state back through json.dumps of the state it has just parsed —
-    about as much time per fact as the matching. Here each action gets its fact, the state is
+    about as much time per fact as the matching. Here each action gets its fact's id, the state is
     written back as the very JSON the core gave, and the next action is asked for, exactly in
     durable's order of C calls (start_action_for_state, then update_state and
     complete_and_start_action per action). Our rules fire one fact each (no count, cap or joins),
@@ -124,19 +146,14 @@ class _LeanRuleset(_DurableRuleset):
             if not result:
                 complete(None, None)
                 return
-            state, message = result[0], json.loads(result[1])
+            state, message = result
             while True:
-                if not isinstance(message, dict) or len(message) != 1:
-                    raise EvaluationError(f"durable-rules handed an action we cannot read: {message!r}")
-                (rule, fired), = message.items()
-                if not isinstance(fired, dict) or not isinstance(fired.get("m"), dict):
-                    raise EvaluationError(f"durable-rules handed rule {rule!r} more than one fact: {fired!r}")
-                self._direct[rule](_Fired(fired["m"]))  # our actions never raise (Evaluator._action)
+                rule, fid = _read_action(message)
+                self._direct[rule](_Fired({"id": fid}))  # our actions never raise (Evaluator._action)
                 durable_rules_engine.update_state(self._handle, state)
-                following = durable_rules_engine.complete_and_start_action(self._handle, state_handle)
-                if not following:
+                message = durable_rules_engine.complete_and_start_action(self._handle, state_handle)
+                if not message:
                     break
-                message = json.loads(following)
             complete(None, None)
         except BaseException as error:  # noqa: BLE001 - durable's contract: errors go to complete
             complete(error, None)
@@ -203,18 +220,41 @@ def _to_date(value: Any, what: str) -> dt.date:
 
 
 # _engine_fact's fast path: (exact type of a value, kind the rules compare it as) -> how it is
-# copied, exactly as normalise_value and the checks of _engine_fact_checked would; any pair not
-# here (a subclass, text where a date is compared, a list, a wrong kind) takes the checked path.
-_SAME, _DAY, _DECIMAL, _FLOAT = "same", "day", "decimal", "float"
-_FAST: dict[tuple[type, str | None], str] = {
-    **{(bool, k): _SAME for k in (None, BOOL)},
-    **{(int, k): _SAME for k in (None, NUMBER, ORDERED)},
-    **{(str, k): _SAME for k in (None, TEXT)},
-    **{(Decimal, k): _DECIMAL for k in (None, NUMBER, ORDERED)},  # finite only
-    **{(float, k): _FLOAT for k in (None, NUMBER, ORDERED)},  # finite only
-    **{(dt.date, k): _DAY for k in (None, DATE, ORDERED)},
-}
+# copied, exactly as normalise_value and the checks of _engine_fact_checked would (None: an absent
+# value, left out); any pair not here (a subclass, text where a date is compared, a list, a wrong
+# kind) takes the checked path, and so does a copy that raises _Unfit (a NaN, an infinity).
+class _Unfit(Exception):
+    pass
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _decimal(value: Decimal) -> int | float:
+    if not value.is_finite():
+        raise _Unfit
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _float(value: float) -> float:
+    if value != value or value in _INFINITIES:
+        raise _Unfit
+    return value
+
+
 _INFINITIES = (float("inf"), float("-inf"))
+_KINDS = (None, NUMBER, DATE, TEXT, BOOL, LIST, ORDERED)
+_FAST: dict[tuple[type, str | None], Callable | None] = {
+    **{(type(None), k): None for k in _KINDS},
+    **{(bool, k): _same for k in (None, BOOL)},
+    **{(int, k): _same for k in (None, NUMBER, ORDERED)},
+    **{(str, k): _same for k in (None, TEXT)},
+    **{(Decimal, k): _decimal for k in (None, NUMBER, ORDERED)},
+    **{(float, k): _float for k in (None, NUMBER, ORDERED)},
+    **{(dt.date, k): dt.date.toordinal for k in (None, DATE, ORDERED)},
+}
+_CHECKED = object()  # in a plan: this signature takes the checked path
 
 
 def _value_kind_ok(value: Any, kind: str) -> bool:
@@ -252,8 +292,9 @@ class Evaluator:
         self._read = {subject: tuple(names) for subject, names in read.items()}
         # _engine_fact's fast path: the fields to copy with their kinds; beyond the engine's
         # limit, no plan, so the checked path raises
-        self._plans = {subject: tuple((name, self.compiled.kinds.get(subject, {}).get(name)) for name in names)
+        self._plans = {subject: (names, tuple(self.compiled.kinds.get(subject, {}).get(name) for name in names))
                        for subject, names in self._read.items() if len(names) <= MAX_FIELDS}
+        self._copies: dict[tuple, tuple | None] = {}  # (subject, types of the read values) -> copy per field
         self._ok_names: set = set()  # field names seen not to be reserved
         self._ok_types: set = set()  # value types seen not to be datetimes
         self._fired: list[tuple[str, str]] = []
@@ -287,27 +328,25 @@ class Evaluator:
         read fields of the few (type, kind) pairs in _FAST. Anything else goes through
         _engine_fact_checked, the full checks, which give every error its message; the two must
         agree on every fact (tests/test_engine_fast_path.py)."""
-        plan = self._plans.get(fact["type"])
-        if plan is None or not self._plain(fact):
+        subject = fact["type"]
+        read = self._plans.get(subject)
+        if read is None or not self._plain(fact):
             return self._engine_fact_checked(fact, batch, cache)
-        out: dict[str, Any] = {}
-        get = fact.get
-        for name, kind in plan:
-            value = get(name)
-            if value is None:
-                continue
-            how = _FAST.get((type(value), kind))
-            if how is _SAME:
-                out[name] = value
-            elif how is _DAY:
-                out[name] = value.toordinal()
-            elif how is _DECIMAL and value.is_finite():
-                out[name] = int(value) if value == value.to_integral_value() else float(value)
-            elif how is _FLOAT and value == value and value not in _INFINITIES:
-                out[name] = value
-            else:
-                return self._engine_fact_checked(fact, batch, cache)
+        names, kinds = read
+        values = tuple(map(fact.get, names))
+        signature = (subject, *map(type, values))
+        copies = self._copies.get(signature)
+        if copies is None:
+            copies = tuple(_FAST.get((t, kind), _CHECKED) for t, kind in zip(signature[1:], kinds))
+            copies = self._copies[signature] = None if _CHECKED in copies else copies
+        if copies is None:
+            return self._engine_fact_checked(fact, batch, cache)
         fid = fact["id"]
+        out = {"id": fid}  # first: _read_action reads it from the front of an action's text
+        try:
+            out.update({name: copy(value) for name, copy, value in zip(names, copies, values) if copy is not None})
+        except _Unfit:
+            return self._engine_fact_checked(fact, batch, cache)
         out["id"] = fid
         out["sid"] = batch
         return out, self._inject_parameters(fact, fid, out, cache)
@@ -335,7 +374,7 @@ class Evaluator:
         fid = fact["id"]
         subject = fact["type"]
         kinds = self.compiled.kinds.get(subject, {})
-        out: dict[str, Any] = {}
+        out: dict[str, Any] = {"id": fid}  # first: _read_action reads it from the front of an action's text
         for name, value in fact.items():
             if name in RESERVED or name.startswith(PARAM_PREFIX):
                 raise FactError(f"fact {fid}: field name {name!r} is reserved by the engine")
