@@ -215,6 +215,30 @@ def test_multirow_insert_stores_the_same(db_url, tmp_path, monkeypatch, per):
     assert_stored_as_reference(db_url, tmp_path, [MINI, DEMO, messy_copy(DEMO, tmp_path / "messy", seed=6)])
 
 
+def test_driver_error_in_multirow_insert_reads_as_before(tmp_path):
+    """A row SQLite refuses (here by a trigger; in life a full disk) fails a multi-row INSERT: the
+    load raises the class the one-row executemany raised, its message shows that one-row INSERT
+    (not 500 rows of placeholders), and nothing is stored."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    engine = get_engine(f"sqlite:///{tmp_path / 'trigger.db'}")
+    ensure_schema(engine)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TRIGGER no_andi BEFORE INSERT ON payroll WHEN NEW.name = 'Andi'"
+                          " BEGIN SELECT RAISE(ABORT, 'no Andi here'); END"))
+    with pytest.raises(IntegrityError, match="no Andi here") as info:
+        load_package(MINI, engine)
+    msg = str(info.value)
+    cols = ", ".join(c for c in ["import_id", "src_file", "src_sheet", "src_row", *SPECS["payroll"].columns])
+    assert f"[SQL: INSERT INTO payroll ({cols}) VALUES ({', '.join('?' * 11)})]" in msg, msg
+    assert len(msg) < 2000
+    with engine.connect() as conn:
+        for t in s.metadata.sorted_tables:
+            assert conn.execute(select(t)).first() is None, t.name
+    engine.dispose()
+
+
 def copy_spy(monkeypatch) -> list[str]:
     """Record the tables written through COPY."""
     used: list[str] = []

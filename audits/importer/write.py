@@ -84,6 +84,7 @@ def _sqlite_writer(conn: Connection, head: str, width: int, constant: int) -> Wr
     limit = conn.connection.dbapi_connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
     per = max(1, min(SQLITE_ROWS, (limit - constant) // own))
     tail = itemgetter(slice(constant, None))
+    one_row = f"{head}({', '.join('?' * width)})"  # the statement as it was, one row at a time
 
     @lru_cache(maxsize=4)  # the full-size statement and the last, shorter one
     def sql(n: int) -> str:
@@ -100,10 +101,17 @@ def _sqlite_writer(conn: Connection, head: str, width: int, constant: int) -> Wr
         values = tuple(chain.from_iterable(map(tail, rows)))
         step = per * own
         full = len(rows) // per * step
-        if full:
-            conn.exec_driver_sql(sql(per), [shared + values[j:j + step] for j in range(0, full, step)])
-        if full < len(values):
-            conn.exec_driver_sql(sql(len(rows) % per), shared + values[full:])
+        try:
+            if full:
+                conn.exec_driver_sql(sql(per), [shared + values[j:j + step] for j in range(0, full, step)])
+            if full < len(values):
+                conn.exec_driver_sql(sql(len(rows) % per), shared + values[full:])
+        except DBAPIError as exc:
+            # as the one-row executemany raised it (disk full, a trigger): the same class, and a
+            # message that shows the one-row INSERT, not 500 rows of placeholders
+            raise DBAPIError.instance(
+                one_row, rows, exc.orig, sqlite3.Error, connection_invalidated=exc.connection_invalidated, ismulti=True,
+            ) from exc.orig
 
     return write
 
