@@ -68,32 +68,54 @@ def record_run(conn: Connection, r, used: list[dict], rulebook: dict, by: str) -
         state_hash=r.state_hash or None,
         rulebook_json=json.dumps(rulebook, ensure_ascii=False, sort_keys=True),
     ))
-    def row(f) -> dict:
-        return {
-            "run_id": r.run_id, "finding_id": f.finding_id, "rule_id": f.rule_id, "category": f.category,
-            "subject_type": f.subject_type, "subject_id": f.subject_id, "employer_id": f.employer_id,
-            "contract_id": f.contract_id, "period": f.period, "amount": f.amount, "late_fee": f.late_fee,
-            "severity": f.severity, "legal_basis": f.legal_basis, "message": f.message,
-            "trace_json": json.dumps(dict(f.trace, message_en=f.message_en), ensure_ascii=False, sort_keys=True,
-                                     default=str),
-            "evidence_json": json.dumps(f.evidence, ensure_ascii=False, sort_keys=True, default=str),
-            "review": f.review or None,
-        }
+    as_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str).encode  # json.dumps' own, made once
+
+    def row(f) -> tuple:
+        return (r.run_id, f.finding_id, f.rule_id, f.category, f.subject_type, f.subject_id, f.employer_id,
+                f.contract_id, f.period, f.amount, f.late_fee, f.severity, f.legal_basis, f.message,
+                as_json(dict(f.trace, message_en=f.message_en)), as_json(f.evidence), f.review or None)
 
     # 5,000 rows at a time, made when written: the traces and evidence of a province's findings as
     # JSON texts all at once were some 400 MB at 3.5 M payroll rows
     for i in range(0, len(r.findings), 5000):
-        conn.execute(insert(s.findings), [row(f) for f in r.findings[i:i + 5000]])
-    crow = [{
-        "run_id": r.run_id, "employer_id": c.employer_id, "name": c.name, "categories": ";".join(c.categories),
-        "total_amount": c.total_amount, "total_late_fee": c.total_late_fee,
-        "next_steps": json.dumps(c.next_steps), "wait_until": c.wait_until,
-        "trace_json": json.dumps(c.trace, ensure_ascii=False, sort_keys=True, default=str),
-        "fine_json": json.dumps(c.fine, ensure_ascii=False, sort_keys=True) if c.fine is not None else None,
-    } for c in r.cases]
-    if crow:
-        conn.execute(insert(s.cases), crow)
+        _insert_rows(conn, s.findings, _FINDING_COLUMNS, [row(f) for f in r.findings[i:i + 5000]])
+    _insert_rows(conn, s.cases, _CASE_COLUMNS, [(
+        r.run_id, c.employer_id, c.name, ";".join(c.categories), c.total_amount, c.total_late_fee,
+        json.dumps(c.next_steps), c.wait_until, as_json(c.trace),
+        json.dumps(c.fine, ensure_ascii=False, sort_keys=True) if c.fine is not None else None,
+    ) for c in r.cases])
     return seq
+
+
+_FINDING_COLUMNS = ("run_id", "finding_id", "rule_id", "category", "subject_type", "subject_id", "employer_id",
+                    "contract_id", "period", "amount", "late_fee", "severity", "legal_basis", "message",
+                    "trace_json", "evidence_json", "review")
+_CASE_COLUMNS = ("run_id", "employer_id", "name", "categories", "total_amount", "total_late_fee", "next_steps",
+                 "wait_until", "trace_json", "fine_json")
+
+
+def _insert_rows(conn: Connection, table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """One executemany of plain tuples: each value goes through its column's own bind processor
+    (Money -> sen, a date as SQLite's text), which is what SQLAlchemy would send, without its
+    per-row work of building and processing a parameter dict for every row. A driver whose
+    placeholders are neither ? nor %s gets SQLAlchemy's insert of dicts."""
+    if not rows:
+        return
+    dialect = conn.dialect
+    mark = {"qmark": "?", "format": "%s", "pyformat": "%s"}.get(dialect.paramstyle)
+    if mark is None:
+        conn.execute(insert(table), [dict(zip(columns, row)) for row in rows])
+        return
+    processors = [(i, p) for i, p in enumerate(table.c[c].type.dialect_impl(dialect).bind_processor(dialect)
+                                               for c in columns) if p is not None]
+    if processors:
+        rows = [list(row) for row in rows]
+        for row in rows:
+            for i, p in processors:
+                row[i] = p(row[i])
+    prep = dialect.identifier_preparer
+    conn.exec_driver_sql(f"INSERT INTO {prep.format_table(table)} ({', '.join(prep.quote(c) for c in columns)}) "
+                         f"VALUES ({', '.join([mark] * len(columns))})", [tuple(row) for row in rows])
 
 
 # ---------------------------------------------------------------------------------------------
