@@ -294,6 +294,7 @@ class Evaluator:
         # limit, no plan, so the checked path raises
         self._plans = {subject: (names, tuple(self.compiled.kinds.get(subject, {}).get(name) for name in names))
                        for subject, names in self._read.items() if len(names) <= MAX_FIELDS}
+        self._hit_plans: dict[str, tuple] = {}  # rule id -> _hit_plan
         self._copies: dict[tuple, tuple | None] = {}  # (subject, types of the read values) -> copy per field
         self._ok_names: set = set()  # field names seen not to be reserved
         self._ok_types: set = set()  # value types seen not to be datetimes
@@ -458,7 +459,7 @@ class Evaluator:
         seen: set[str] = set()
         subjects = set(self.compiled.subjects)
         for fact in facts:
-            if not isinstance(fact, Mapping):
+            if type(fact) is not dict and not isinstance(fact, Mapping):  # typing's isinstance is slow
                 raise FactError(f"a fact must be a mapping, got {type(fact).__name__}")
             if fact.get("id") is None:
                 raise FactError(f"a fact without an 'id': {dict(fact)!r}")
@@ -493,9 +494,11 @@ class Evaluator:
                 by_fact.setdefault(fid, set()).add(name)
         hits = []
         for fact, _engine_fact, uses in prepared:
-            for rule_id in self.compiled.rule_ids:
-                if rule_id in by_fact.get(fact["id"], ()):
-                    hits.append(self._hit(self.ruleset.get(rule_id), fact, uses))
+            rules = by_fact.get(fact["id"])
+            if rules:
+                for rule_id in self.compiled.rule_ids:
+                    if rule_id in rules:
+                        hits.append(self._hit(self.ruleset.get(rule_id), fact, uses))
         return hits
 
     def _assert_batch(self, batch: str, prepared: list, state: str) -> list[tuple[str, str]] | None:
@@ -576,32 +579,47 @@ class Evaluator:
             )
 
     def _hit(self, rule: Rule, fact: Mapping, uses: dict) -> Hit:
-        trace = Trace(
-            rule_id=rule.id,
-            revision=self.ruleset.revision,
-            fields={name: fact.get(name) for name in self.compiled.rule_fields[rule.id]},
-        )
-        for slot in self.compiled.rule_slots[rule.id]:
-            if slot.name in uses:
-                trace.add_parameter(uses[slot.name])
-        declaration = self.ruleset.declaration
-        extra = {name: None for name in ("amount", *declaration.amounts)}
-        for name, ref in rule.calculators().items():
+        fields, slots, amounts, calculators, messages = self._hit_plan(rule)
+        trace = Trace(rule_id=rule.id, revision=self.ruleset.revision, fields={name: fact.get(name) for name in fields})
+        for slot in slots:
+            if slot in uses:
+                trace.add_parameter(uses[slot])
+        extra = dict.fromkeys(amounts)
+        for name, ref in calculators:
             extra[name] = self._calculate(rule, name, ref, fact, trace)
         message = {}
-        for lang in declaration.languages or rule.message.languages:
-            template = rule.message.get(lang) or ""
+        formatter = self.formatter
+        for lang, template, placeholders in messages:
             values = _FormatValues({})
-            for name in _placeholders(template):  # only what the template uses: a fact has dozens of fields
+            for name in placeholders:  # only what the template uses: a fact has dozens of fields
                 if name in extra or name in fact:
                     value = extra[name] if name in extra else fact[name]
-                    values[name] = value if value is None or self.formatter is None else _Formatted(value, lang, self.formatter)
+                    values[name] = value if value is None or formatter is None else _Formatted(value, lang, formatter)
             try:
                 message[lang] = template.format_map(values)
             except (ValueError, TypeError, IndexError, AttributeError):  # `rules test` reports these
                 message[lang] = template
         amount = extra.pop("amount")
         return Hit(rule, fact, amount, extra, message, trace)
+
+    def _hit_plan(self, rule: Rule) -> tuple:
+        """What every hit of the rule reads of it, worked out on its first hit: the fields its trace
+        shows, its parameter slots, its amounts and calculators, and its messages' placeholders."""
+        plan = self._hit_plans.get(rule.id)
+        if plan is None:
+            declaration = self.ruleset.declaration
+            messages = []
+            for lang in declaration.languages or rule.message.languages:
+                template = rule.message.get(lang) or ""
+                messages.append((lang, template, _placeholders(template)))
+            plan = self._hit_plans[rule.id] = (
+                tuple(self.compiled.rule_fields[rule.id]),
+                tuple(slot.name for slot in self.compiled.rule_slots[rule.id]),
+                ("amount", *declaration.amounts),
+                tuple(rule.calculators().items()),
+                tuple(messages),
+            )
+        return plan
 
     def _calculate(self, rule: Rule, what: str, ref, fact: Mapping, trace: Trace) -> Decimal | None:
         fn = self.calculators.get(ref.calculator)

@@ -6,6 +6,7 @@ March 2021's law.
 """
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import re
 from dataclasses import dataclass, field
@@ -76,6 +77,14 @@ class ParamUse:
     status: str
 
     def as_dict(self) -> dict:
+        """A new dict each time (a trace may change its own); made once per use, then copied: a
+        lookup is memoised, so one use is in thousands of traces."""
+        made = self.__dict__.get("_as_dict")  # frozen: set below through __dict__, not an attribute
+        if made is None:
+            made = self.__dict__["_as_dict"] = self._make_dict()
+        return copy.deepcopy(made) if isinstance(made["value"], (dict, list)) else dict(made)
+
+    def _make_dict(self) -> dict:
         return {
             "id": self.param_id,
             "key": None if self.key is None else str(self.key),
