@@ -428,3 +428,24 @@ def test_pdf_worker_count():
 
     assert _pdf_workers(3) == 1  # a few PDFs: in-process, no worker start-up
     assert 1 <= _pdf_workers(40) <= 4
+
+
+def test_pdf_workers_take_jobs_one_at_a_time_and_report_a_failure(tmp_path):
+    """Five jobs on two workers, each handed the next as it finishes one: every PDF is written and
+    reported once; a job a worker cannot do fails the whole rendering with the worker's error."""
+    from patuh.audits.dossiers.render import _pdfs_in_workers
+
+    jobs = []
+    for i in range(5):
+        h = tmp_path / f"d{i}.html"
+        h.write_text(f"<p>{'document ' * (50 * i + 1)}</p>", encoding="utf-8")
+        jobs.append((f"d{i}", h, tmp_path / f"d{i}.pdf"))
+    done = []
+    _pdfs_in_workers(jobs, 2, done.append)
+    assert sorted(done) == [f"d{i}" for i in range(5)]
+    assert all((tmp_path / f"d{i}.pdf").read_bytes().startswith(b"%PDF-") for i in range(5))
+
+    bad = tmp_path / "not-a-file.html"
+    bad.mkdir()  # the worker cannot read it
+    with pytest.raises(RuntimeError, match="PDF rendering failed"):
+        _pdfs_in_workers([*jobs[:2], ("bad", bad, tmp_path / "bad.pdf")], 2, lambda rel: None)

@@ -1,9 +1,11 @@
-"""PDF worker: `python -m audits.dossiers.pdf_worker` reads a JSON list of [html_path, pdf_path]
-on stdin, renders each PDF with WeasyPrint and prints the pdf_path of each one done.
+"""PDF worker: `python -m audits.dossiers.pdf_worker` reads jobs from stdin, one JSON
+[html_path, pdf_path] per line, renders each PDF with WeasyPrint and prints the pdf_path of each one
+done; it stops when stdin is closed.
 
-render_all starts a few of these so that PDFs are rendered on several CPUs; a separate process
-(rather than multiprocessing) re-imports nothing of the caller and inherits none of its threads
-or database connections.
+render_all starts a few of these so that PDFs are rendered on several CPUs, and hands each worker its
+next job when it reports the last one done (the largest documents first), so that no worker is left
+alone with a long tail. A separate process (rather than multiprocessing) re-imports nothing of the
+caller and inherits none of its threads or database connections.
 """
 from __future__ import annotations
 
@@ -15,8 +17,10 @@ from .render import html_to_pdf
 
 
 def main() -> int:
-    jobs = json.load(sys.stdin)
-    for html_path, pdf_path in jobs:
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        html_path, pdf_path = json.loads(line)
         html_to_pdf(Path(html_path).read_text(encoding="utf-8"), Path(pdf_path))
         print(pdf_path, flush=True)
     return 0

@@ -721,24 +721,44 @@ def _pdf_workers(n_jobs: int) -> int:
 
 
 def _pdfs_in_workers(jobs: list[tuple[str, Path, Path]], workers: int, on_done: Callable[[str], None]) -> None:
-    """Render (rel, html_path, pdf_path) jobs in `workers` subprocesses (audits.dossiers.pdf_worker)."""
+    """Render (rel, html_path, pdf_path) jobs in `workers` subprocesses (audits.dossiers.pdf_worker).
+
+    Each worker is handed one job at a time, the next when it reports one done, largest HTML first:
+    with a fixed share each, one worker could still be laying out the longest dossier (or the
+    provincial report) long after the other had finished (longest-processing-time-first scheduling)."""
     import selectors
     import subprocess
     import sys
 
     by_pdf = {str(pdf): rel for rel, _, pdf in jobs}
+    queue = sorted(jobs, key=lambda j: (-Path(j[1]).stat().st_size, str(j[2])))
+    queue.reverse()  # pop() from the end: the largest first
     # The workers are the same interpreter, so they import the same installed patuh.
     env = dict(os.environ)
     procs = []
-    for i in range(workers):
-        chunk = [[str(h), str(p)] for _, h, p in jobs[i::workers]]
-        if not chunk:
-            continue
-        proc = subprocess.Popen([sys.executable, "-m", "patuh.audits.dossiers.pdf_worker"], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", env=env)
-        proc.stdin.write(json.dumps(chunk))
-        proc.stdin.close()
-        procs.append(proc)
+    for _ in range(min(workers, len(queue))):
+        procs.append(subprocess.Popen([sys.executable, "-m", "patuh.audits.dossiers.pdf_worker"], stdin=subprocess.PIPE,
+                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", env=env))
+
+    def feed(proc) -> None:
+        """The next job to `proc`, or end of input when none is left (or the worker is gone)."""
+        if proc.stdin.closed:
+            return
+        try:
+            if queue:
+                _, html_path, pdf_path = queue.pop()
+                proc.stdin.write(json.dumps([str(html_path), str(pdf_path)]) + "\n")
+                proc.stdin.flush()
+            else:
+                proc.stdin.close()
+        except (BrokenPipeError, OSError):  # it died: its exit status and stderr tell why, below
+            try:
+                proc.stdin.close()
+            except (BrokenPipeError, OSError):
+                pass
+
+    for p in procs:
+        feed(p)
     sel = selectors.DefaultSelector()
     errors = {p.pid: [] for p in procs}
     for p in procs:
@@ -752,13 +772,18 @@ def _pdfs_in_workers(jobs: list[tuple[str, Path, Path]], workers: int, on_done: 
             if not line:
                 sel.unregister(key.fileobj)
                 open_streams -= 1
+                if kind == "out":
+                    feed(proc)  # closes its stdin if still open
             elif kind == "out":
                 on_done(by_pdf.get(line.strip(), line.strip()))
+                feed(proc)
             else:
                 errors[proc.pid].append(line)
     failed = [(p, "".join(errors[p.pid][-20:])) for p in procs if p.wait() != 0]
     if failed:
         raise RuntimeError("PDF rendering failed:\n" + "\n".join(err for _, err in failed))
+    if queue:  # every worker gone early without an error status: never report a PDF as written that is not
+        raise RuntimeError(f"PDF rendering stopped with {len(queue)} PDFs not rendered")
 
 
 def render_all(engine, run_id: str, out_dir: Path, lang: str = "id", pdf: bool = True,
