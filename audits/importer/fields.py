@@ -211,7 +211,9 @@ def _nik_reason(s: str) -> str | None:
 
 
 def nik(raw) -> str:
-    s = text(raw).strip().translate(_ID_SEPARATORS)
+    s = text(raw).strip()
+    if not (s.isdigit() and s.isascii()):  # plain digits (nearly every NIK) have no separator to drop
+        s = s.translate(_ID_SEPARATORS)
     reason = _nik_reason(s)
     if reason:
         raise FieldError(f"{show(raw)} is not a valid NIK — {reason}")
