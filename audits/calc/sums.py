@@ -26,7 +26,11 @@ from .money import ZERO
 
 
 def _d(value) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(str(value))
+    if isinstance(value, Decimal):
+        return value
+    if type(value) is int and value == 0:
+        return ZERO  # Decimal(str(0)): a zero amount (`… or 0`) is asked of every month, made once
+    return Decimal(str(value))
 
 
 def _date(value) -> dt.date:
