@@ -77,3 +77,27 @@ def test_layout_tables_are_not_decompiled(monkeypatch):
     # and the unpatched subsetter does read them (so the check above can fail)
     _subset_bytes(ft_subset.Subsetter.subset.__wrapped__, False, {1, 2, 3})
     assert set(calls) == {"GSUB", "GPOS"}
+
+
+def test_pdfs_embed_only_the_fonts_the_package_ships(tmp_path):
+    """Every face the stylesheets use comes from audits/dossiers/fonts (Liberation, with its licence),
+    never from the machine: a PDF names no other font, whatever is installed."""
+    import re
+    import zlib
+
+    from patuh.audits.dossiers.render import FONT_DIR, PDF_FONTS, _css, html_to_pdf
+
+    assert (FONT_DIR / "LICENSE-OFL.txt").read_text(encoding="utf-8").count("SIL OPEN FONT LICENSE Version 1.1") == 1
+    for _, _, _, name in PDF_FONTS:
+        assert (FONT_DIR / name).stat().st_size > 100_000, name
+    html = ('<html><head><meta name="dcterms.created" content="2025-09-30"><style>' + _css() + '</style></head><body>'
+            '<h1>Judul</h1><p>Teks <b>tebal</b> <i>miring</i></p>'
+            '<table class="data"><tr class="sub"><td>miring <b>tebal</b></td></tr><tr><td>biasa</td><td class="mono">6101234567890123 '
+            '<b>tebal</b></td></tr></table></body></html>')
+    html_to_pdf(html, tmp_path / "f.pdf")
+    raw = (tmp_path / "f.pdf").read_bytes()
+    plain = raw + b"".join(zlib.decompress(m.group(1)) for m in re.finditer(rb"stream\r?\n(.*?)endstream", raw, re.S)
+                           if m.group(1)[:1] == b"x")
+    names = set(re.findall(rb"/BaseFont\s*/[A-Z]{6}\+([\w-]+)", plain))
+    assert names == {b"Patuh-Serif", b"Patuh-Serif-Bold", b"Patuh-Serif-Italic", b"Patuh-Sans", b"Patuh-Sans-Bold",
+                     b"Patuh-Sans-Italic", b"Patuh-Sans-Bold-Italic", b"Patuh-Mono", b"Patuh-Mono-Bold"}, names
