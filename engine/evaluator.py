@@ -33,6 +33,7 @@ import itertools
 import json
 import threading
 from json.decoder import scanstring
+from operator import itemgetter
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Mapping
@@ -295,9 +296,7 @@ class Evaluator:
         self._plans = {subject: (names, tuple(self.compiled.kinds.get(subject, {}).get(name) for name in names))
                        for subject, names in self._read.items() if len(names) <= MAX_FIELDS}
         self._hit_plans: dict[str, tuple] = {}  # rule id -> _hit_plan
-        self._copies: dict[tuple, tuple | None] = {}  # (subject, types of the read values) -> copy per field
-        self._ok_names: set = set()  # field names seen not to be reserved
-        self._ok_types: set = set()  # value types seen not to be datetimes
+        self._shapes: dict[tuple, tuple | object] = {}  # a fact's names and value types -> _shape_plan
         self._fired: list[tuple[str, str]] = []
         self._action_errors: list[str] = []
         self._lock = threading.Lock()
@@ -325,50 +324,53 @@ class Evaluator:
     def _engine_fact(self, fact: Mapping, batch: str, cache: dict) -> tuple[dict, dict]:
         """The normalised copy for durable-rules, and the ParamUses injected (slot name -> use).
 
-        The common case only: field names and value types already seen to be harmless, and the
-        read fields of the few (type, kind) pairs in _FAST. Anything else goes through
-        _engine_fact_checked, the full checks, which give every error its message; the two must
-        agree on every fact (tests/test_engine_fast_path.py)."""
-        subject = fact["type"]
-        read = self._plans.get(subject)
-        if read is None or not self._plain(fact):
+        The common case only: a fact of a shape (its field names and the types of its values) seen
+        before, whose names are allowed, whose values hold no datetime, and whose read fields are of
+        the (type, kind) pairs in _FAST: then the checks of the shape hold, and only the copies
+        remain. Anything else goes through _engine_fact_checked, the full checks, which give every
+        error its message; the two must agree on every fact (tests/test_engine_fast_path.py)."""
+        shape = (tuple(fact), *map(type, fact.values()))
+        plan = self._shapes.get(shape)
+        if plan is None:
+            plan = self._shapes[shape] = self._shape_plan(fact)
+        if plan is _CHECKED:
             return self._engine_fact_checked(fact, batch, cache)
-        names, kinds = read
-        values = tuple(map(fact.get, names))
-        signature = (subject, *map(type, values))
-        copies = self._copies.get(signature)
-        if copies is None:
-            copies = tuple(_FAST.get((t, kind), _CHECKED) for t, kind in zip(signature[1:], kinds))
-            copies = self._copies[signature] = None if _CHECKED in copies else copies
-        if copies is None:
-            return self._engine_fact_checked(fact, batch, cache)
+        names, pick, copies = plan
         fid = fact["id"]
         out = {"id": fid}  # first: _read_action reads it from the front of an action's text
         try:
-            out.update({name: copy(value) for name, copy, value in zip(names, copies, values) if copy is not None})
+            out.update({name: copy(value) for name, copy, value in zip(names, copies, pick(tuple(fact.values())))
+                        if copy is not None})
         except _Unfit:
             return self._engine_fact_checked(fact, batch, cache)
         out["id"] = fid
         out["sid"] = batch
         return out, self._inject_parameters(fact, fid, out, cache)
 
-    def _plain(self, fact: Mapping) -> bool:
-        """Every field name allowed and no value a datetime, checked against what earlier facts
-        showed to be harmless (learnt here): a fact's names and types repeat fact after fact."""
-        if not fact.keys() <= self._ok_names:
-            for name in fact:
-                if isinstance(name, str) and name not in RESERVED and not name.startswith(PARAM_PREFIX):
-                    self._ok_names.add(name)
-            if not fact.keys() <= self._ok_names:
-                return False
-        types = set(map(type, fact.values()))
-        if not types <= self._ok_types:
-            for t in types:
-                if not issubclass(t, dt.datetime):
-                    self._ok_types.add(t)
-            if not types <= self._ok_types:
-                return False
-        return True
+    def _shape_plan(self, fact: Mapping) -> tuple | object:
+        """For facts of this one shape (field names in order, type of each value): the read fields
+        present, a picker of their values, and the copy of each (None: an absent value); _CHECKED
+        when a name is reserved, a value is a datetime, or a read value is not in _FAST."""
+        read = self._plans.get(fact["type"])
+        if read is None or any(not isinstance(name, str) or name in RESERVED or name.startswith(PARAM_PREFIX)
+                               for name in fact) or any(isinstance(v, dt.datetime) for v in fact.values()):
+            return _CHECKED
+        position = {name: i for i, name in enumerate(fact)}
+        values = tuple(fact.values())
+        names, positions, copies = [], [], []
+        for name, kind in zip(*read):
+            if name in position:
+                copy = _FAST.get((type(values[position[name]]), kind), _CHECKED)
+                if copy is _CHECKED:
+                    return _CHECKED
+                names.append(name)
+                positions.append(position[name])
+                copies.append(copy)
+        if len(positions) > 1:
+            pick = itemgetter(*positions)
+        else:  # itemgetter of one position gives the value, not a tuple of it
+            pick = (lambda values, i=positions[0]: (values[i],)) if positions else (lambda values: ())
+        return tuple(names), pick, tuple(copies)
 
     def _engine_fact_checked(self, fact: Mapping, batch: str, cache: dict) -> tuple[dict, dict]:
         """_engine_fact with every check, field by field: the reference, and the errors' messages."""
