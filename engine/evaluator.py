@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import string
 import itertools
 import json
@@ -454,7 +455,15 @@ class Evaluator:
     def evaluate(self, facts: Iterable[Mapping]) -> list[Hit]:
         """Evaluate facts, batch by batch (fact["batch"]); return hits in fact order then rule order."""
         with self._lock:
-            return self._evaluate(facts)
+            # The cycle collector would walk the caller's facts again and again while this makes
+            # its many small, acyclic objects (engine facts, hits, traces); it finds nothing here.
+            was = gc.isenabled()
+            gc.disable()
+            try:
+                return self._evaluate(facts)
+            finally:
+                if was:
+                    gc.enable()
 
     def _evaluate(self, facts: Iterable[Mapping]) -> list[Hit]:
         batches: dict[str, list[Mapping]] = {}
