@@ -214,8 +214,8 @@ def _judge_in_workers(engine: Engine, sc: Scope, finding_rules, params, cats, ba
 
 
 def _merge_warnings(sc: Scope, warn_at: dict) -> None:
-    """A worker's warnings into the run's, each at its place: those said while building the lookup
-    tables (no place) in the order said, after the run's own, as one process would say them."""
+    """A worker's warnings into the run's, each at its place (Scope.warn): a warning said without a
+    place goes after the run's own, in the order said, as one process would say them."""
     for message, at in sorted(warn_at.items(), key=lambda kv: kv[1]):
         if at[0] == 0:
             sc.warn(message)
