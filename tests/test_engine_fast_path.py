@@ -1,6 +1,6 @@
 """The evaluator's fast paths agree with the slow ones they stand in for (engine/evaluator.py):
 
-* `_engine_fact` (names and types seen before, a table of (type, kind) copies) against
+* `_engine_fact` (a plan per shape of fact: its names and value types, checked once) against
   `_engine_fact_checked` (every check, field by field): same engine fact or the same error;
 * one durable-rules call per batch against a call per fact, and `_LeanRuleset`'s loop over the
   actions against durable-rules' own: the same actions, so the same hits, messages and traces.
@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
