@@ -154,6 +154,8 @@ class _Judge:
         say(f"bukti / evidence{of} ({len(found)} temuan)")
         t = time.perf_counter()
         evidence.collect(b, found, {f["id"]: f for f in facts}, self.cats)
+        for f in found:  # kept until the run is recorded: compactly (Finding.pack)
+            f.pack()
         spent["evidence"] = time.perf_counter() - t
         return found, len(facts), spent
 
