@@ -330,7 +330,8 @@ class Evaluator:
         the (type, kind) pairs in _FAST: then the checks of the shape hold, and only the copies
         remain. Anything else goes through _engine_fact_checked, the full checks, which give every
         error its message; the two must agree on every fact (tests/test_engine_fast_path.py)."""
-        shape = (tuple(fact), *map(type, fact.values()))
+        # the subject is part of the shape: its rules read other fields, even under the same names
+        shape = (fact.get("type"), tuple(fact), *map(type, fact.values()))
         plan = self._shapes.get(shape)
         if plan is None:
             plan = self._shapes[shape] = self._shape_plan(fact)

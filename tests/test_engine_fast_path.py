@@ -145,3 +145,19 @@ def test_a_failed_batch_call_is_asked_again_fact_by_fact(ev, monkeypatch):
     monkeypatch.setattr(ev._host, "assert_facts", observed)
     assert digest(ev.evaluate(facts)) == expected
     assert ("R-NUM", "a") in {(h.rule_id, h.fact["id"]) for h in ev.evaluate(facts)}
+
+
+def test_two_subjects_with_facts_of_one_shape_keep_their_own_plans(tmp_path):
+    """Facts of two subjects with the same names and value types: each subject's rules read their
+    own fields (a plan cached by names and types alone gave the second subject the first's)."""
+    d = tmp_path / "rules" / "t"
+    d.mkdir(parents=True)
+    (d / "R-A.yaml").write_text(RULE.format(id="R-A", when="{field: n, gt: 2}"))
+    (d / "R-B.yaml").write_text(RULE.format(id="R-B", when="{field: t, in: [a]}").replace("subject: thing", "subject: other"))
+    e = Evaluator(Ruleset.load(d.parent))
+    fields = {"n": Decimal(3), "t": "a", "d": dt.date(2025, 1, 1), "b": True}
+    for subject in ("thing", "other", "thing"):
+        fact = {"id": f"f-{subject}", "type": subject, **fields}
+        assert e._engine_fact(fact, "s0", {}) == e._engine_fact_checked(fact, "s0", {})
+    hits = e.evaluate([{"id": "1", "type": "thing", **fields}, {"id": "2", "type": "other", **fields}])
+    assert sorted(h.rule.id for h in hits) == ["R-A", "R-B"]
