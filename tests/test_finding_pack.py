@@ -40,3 +40,36 @@ def test_unknown_attributes_still_fail():
 
     with pytest.raises(AttributeError):
         _finding().pack().nothing
+
+
+def test_a_finding_carrying_an_employers_dues_by_month_packs(tmp_path):
+    """A rule may list `dues_by_month` (computed when read) among its evidence fields: the
+    finding's trace then holds it as plain data, which packs and travels between processes."""
+    import pickle
+
+    from patuh.audits.audit import run_audit
+    from patuh.audits.importer import load_package
+    from patuh.audits.store.db import get_engine
+    from patuh.engine.trace import jsonable
+    from patuh.audits.calc.sums import DuesOnRead
+
+    engine = get_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    from pathlib import Path
+
+    loaded = load_package(Path(__file__).resolve().parent.parent / "fixtures" / "kalbar-demo", engine)
+    result = run_audit(engine, loaded.import_id)
+    assert result.findings
+    # the employer facts' lazily computed dues, as a rule's evidence field would carry them
+    from patuh.audits.facts import Scope, employer_facts, employer_month_facts
+    from patuh.engine.parameters import ParameterStore
+    from patuh.audits.rulebook import rules_dir
+
+    with engine.connect() as conn:
+        sc = Scope(conn, loaded.import_id, result.period_from, result.period_to, result.as_of,
+                   ParameterStore.load(rules_dir() / "parameters"))
+        facts = employer_facts(sc, employer_month_facts(sc))
+    lazy = [f["dues_by_month"] for f in facts if isinstance(f.get("dues_by_month"), DuesOnRead)]
+    assert lazy
+    f = result.findings[0]
+    f.trace = dict(f.trace, evidence_fields={"dues_by_month": jsonable(lazy[0])})
+    assert pickle.loads(pickle.dumps(f.pack())).trace["evidence_fields"]["dues_by_month"].keys() == {"mandatory", "missing"}
