@@ -177,7 +177,9 @@ def _audit_workers(n_employers: int, engine: Engine) -> int:
             raise AuditError(f"PATUH_AUDIT_WORKERS={env!r}: give a whole number (1: no worker processes)") from None
     else:
         wanted = min(os.cpu_count() or 1, 4) if n_employers >= PARALLEL_FROM_EMPLOYERS else 1
-    in_memory = engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+    db = engine.url.database or ""
+    in_memory = engine.dialect.name == "sqlite" and (db in ("", ":memory:") or "memory" in str(engine.url.query.get("mode", ""))
+                                                     or db.startswith("file::memory:"))
     if wanted == 1 or in_memory or sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
         return 1
     return min(wanted, max(1, n_employers))
@@ -187,19 +189,42 @@ _WORKER: dict = {}
 
 
 def _start_worker(url: str, scope: dict, finding_rules, params, cats: Categories) -> None:
-    """In each forked worker: its own connection, scope and lookup tables, used for all its batches.
-    The rules and parameters come with the fork, already loaded."""
-    from .store.db import get_engine
+    """In each forked worker: what it needs to set itself up on its first batch. The rules and
+    parameters come with the fork, already loaded. The set-up itself waits for the first batch:
+    an error there (a parameter not in force, no connection left) then comes back to the audit as
+    itself, where an error in a pool's initializer would only break the pool."""
+    _WORKER.clear()
+    _WORKER.update(setup=(url, scope, finding_rules, params, cats))
 
-    engine = get_engine(url)
-    conn = engine.connect()
-    sc = Scope(conn, params=params, **scope)
-    build_lookup_tables(sc)
-    _WORKER.update(engine=engine, conn=conn, sc=sc, judge=_Judge(finding_rules, params, cats))
+
+def _worker_scope() -> Scope:
+    """The worker's own connection, scope and lookup tables, made once and used for all its batches;
+    the connection is closed when the worker ends (PostgreSQL logs no broken session)."""
+    if "sc" not in _WORKER:
+        from multiprocessing.util import Finalize
+
+        from .store.db import get_engine
+
+        url, scope, finding_rules, params, cats = _WORKER["setup"]
+        engine = get_engine(url)
+        conn = engine.connect()
+        Finalize(None, _close_worker, args=(conn, engine), exitpriority=10)
+        sc = Scope(conn, params=params, **scope)
+        build_lookup_tables(sc)
+        _WORKER.update(sc=sc, judge=_Judge(finding_rules, params, cats))
+    return _WORKER["sc"]
+
+
+def _close_worker(conn, engine) -> None:
+    try:
+        conn.close()
+        engine.dispose()
+    except Exception:  # noqa: BLE001 - the worker is ending; its results are already sent
+        pass
 
 
 def _judge_one(bounds: tuple[str, str]):
-    sc = _WORKER["sc"]
+    sc = _worker_scope()
     found, n, spent = _WORKER["judge"](sc.batch(*bounds))
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
     return found, n, spent, dict(sc.used), dict(sc.shared.get("warn_at", {})), peak
@@ -281,6 +306,8 @@ def run_audit(
         batches = employer_batches(sc, size)
         if n_workers == 1:  # each worker builds its own: temporary tables belong to a connection
             build_lookup_tables(sc)
+        else:  # no transaction left open (idle) while the workers run, and none handed to them
+            conn.commit()
         timings["facts"] += time.perf_counter() - t
         findings: list[Finding] = []
         n_facts = 0

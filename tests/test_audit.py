@@ -308,3 +308,19 @@ def test_audit_workers_setting_is_checked(db_url, monkeypatch):
     monkeypatch.setenv("PATUH_AUDIT_WORKERS", "dua")
     with pytest.raises(AuditError, match="PATUH_AUDIT_WORKERS"):
         run_audit(engine, first.import_id)
+
+
+def test_an_error_in_a_worker_comes_back_as_itself(db_url, monkeypatch):
+    """A worker that cannot set itself up (here its lookup tables fail) makes the audit fail with
+    that error, as one process would, not with a broken process pool."""
+    import patuh.audits.audit as audit_module
+
+    engine, first = audit(db_url, package=ROOT / "fixtures" / "kalbar-demo")
+
+    def broken(_sc):
+        raise ValueError("no jp_wage_cap in force on 2025-01-01")
+
+    monkeypatch.setenv("PATUH_AUDIT_WORKERS", "2")
+    monkeypatch.setattr(audit_module, "build_lookup_tables", broken)
+    with pytest.raises(ValueError, match="no jp_wage_cap in force"):
+        run_audit(engine, first.import_id)
