@@ -12,7 +12,8 @@ The fences (each has a test in tests/test_engine_guards.py):
 * a catch-all rule per fact type, so an unmatched fact never raises; facts of a type no rule
   judges are rejected in Python. That is also what makes one ``assert_facts`` call per batch safe
   (durable-rules' quirk: an unmatched fact in a batch call leaves the other facts' actions unrun);
-  a batch call that fails anyway is repeated fact by fact, whose errors name the fact;
+  a batch call that fails anyway (durable's "not handled"/"observed" errors, or a failed
+  action) is repeated fact by fact, whose errors name the fact; other errors are raised as they are;
 * after each batch, the actions that ran are checked: every fact ran its catch-all exactly once,
   and every action names a fact of the batch;
 * actions never raise inside durable-rules (it would swallow the error into the state): errors are
@@ -143,11 +144,13 @@ class _LeanRuleset(_DurableRuleset):
         super().__init__(name, host, definition)
 
     def do_actions(self, state_handle, complete) -> None:
+        started = False
         try:
             result = durable_rules_engine.start_action_for_state(self._handle, state_handle)
             if not result:
                 complete(None, None)
                 return
+            started = True
             state, message = result
             while True:
                 rule, fid = _read_action(message)
@@ -155,9 +158,15 @@ class _LeanRuleset(_DurableRuleset):
                 durable_rules_engine.update_state(self._handle, state)
                 message = durable_rules_engine.complete_and_start_action(self._handle, state_handle)
                 if not message:
+                    started = False
                     break
             complete(None, None)
         except BaseException as error:  # noqa: BLE001 - durable's contract: errors go to complete
+            if started:  # as durable's own loop does: release the action it handed out
+                try:
+                    durable_rules_engine.abandon_action(self._handle, state_handle)
+                except BaseException:  # noqa: BLE001 - the first error is the one to report
+                    pass
             complete(error, None)
 
 
@@ -517,8 +526,9 @@ class Evaluator:
         """All facts of the batch in one durable-rules call (one JSON text, one pass of actions):
         a third of the time of a call per fact. Every fact matches its catch-all, so the call
         cannot fail on an unmatched fact (durable-rules' quirk: an unmatched fact in a batch call
-        leaves the others' actions unrun); if it fails anyway, or an action failed, None: the
-        caller asks again fact by fact, which names the fact."""
+        leaves the others' actions unrun); if it fails anyway with durable's "not handled" or
+        "observed" errors, or an action failed, None: the caller asks again fact by fact, which
+        names the fact. Any other error of durable-rules is raised as it is."""
         self._fired = []
         self._action_errors = []
         failed = True
