@@ -2,6 +2,7 @@
 and the small lookup tables (JP cap per month, minimum wage per regency-month) handed to SQL."""
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import gc
 from collections.abc import Iterator
@@ -76,8 +77,9 @@ class Scope:
                 return
             self.warnings.remove(message)
         places[message] = key
-        self.warnings.append(message)
-        self.warnings.sort(key=places.__getitem__)
+        # into its place, after any of an equal place (as a stable sort would put it): one
+        # warning per contract or employer-month can come in thousands, and sorting at each was slow
+        bisect.insort_right(self.warnings, message, key=places.__getitem__)
 
     def batch(self, lo: str, hi: str) -> "Scope":
         """This run narrowed to the employers lo..hi (inclusive)."""
