@@ -14,12 +14,15 @@ import argparse
 import functools
 import importlib
 import json
+import os
 import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+# a profiler sees this process only: the audit's batches stay in it (no worker processes)
+os.environ.setdefault("PATUH_AUDIT_WORKERS", "1")
 sys.path.insert(0, str(HERE.parent))
 
 # (stage, "module:attribute[.method]") — module is where the name is looked up at call time
