@@ -92,7 +92,9 @@ def test_month_dues_read_later_are_the_dues_computed_at_once(unreg, unreg_jp, ga
             assert getattr(sums, which) is None and sums.uses[which] == ()
             continue
         trace: list = []
-        assert _same(getattr(sums, which), reference_dues(wage, jp, on, group, programs, PARAMS, trace))
+        # the JP base as month_sums has always read it (`… or 0`): a zero base of 0.00 is Decimal(0),
+        # so its dues print 0.00, not 0.0000, as before the rate cards
+        assert _same(getattr(sums, which), reference_dues(wage, Decimal(str(jp or 0)), on, group, programs, PARAMS, trace))
         assert list(sums.uses[which]) == trace
 
 
