@@ -237,7 +237,11 @@ def _judge_in_workers(engine: Engine, sc: Scope, finding_rules, params, cats, ba
     url = engine.url.render_as_string(hide_password=False)
     with ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker,
                              initargs=(url, scope, finding_rules, params, cats)) as pool:
-        yield from pool.map(_judge_one, batches)
+        try:
+            yield from pool.map(_judge_one, batches)
+        except BaseException:  # a failed batch: the audit stops now, not after the batches still queued
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
 
 
 def _merge_warnings(sc: Scope, warn_at: dict) -> None:
