@@ -1,6 +1,5 @@
 """`patuh audit fixtures/kalbar-demo` writes exactly the findings and cases its README promises,
 to the Rupiah, and the simulators agree with the audit on the same inputs."""
-import csv
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -13,6 +12,7 @@ from patuh.cli import main
 from patuh.engine.parameters import ParameterStore
 from fresh_db import fresh_db_url
 from tests.test_demo_fixture import markdown_table
+from cli_helpers import rows
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "fixtures" / "kalbar-demo"
@@ -27,11 +27,6 @@ def demo_out(tmp_path_factory):
     assert res.exit_code == 0, res.output
     (out / "terminal.txt").write_text(res.output, encoding="utf-8")  # beside out/, not in it
     return out / "out", url
-
-
-def rows(path):
-    with path.open(newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
 
 
 def test_findings_are_the_readme_table(demo_out):

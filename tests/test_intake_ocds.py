@@ -6,7 +6,6 @@ supplier is found by NPWP in identifier or additionalIdentifiers; what cannot be
 with its OCDS path."""
 from __future__ import annotations
 
-import csv
 import json
 import shutil
 from pathlib import Path
@@ -17,16 +16,12 @@ from click.testing import CliRunner
 
 from patuh.audits.intake import ocds as o
 from patuh.cli import main
+from cli_helpers import rows
 
 ROOT = Path(__file__).resolve().parent.parent
 FIX = ROOT / "fixtures" / "ocds-kalbar"
 DEMO = ROOT / "fixtures" / "kalbar-demo"
 P = "ocds-pth1kb-"
-
-
-def rows(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
 
 
 def demo_employers() -> dict[str, str]:

@@ -18,11 +18,6 @@ FIX = ROOT / "fixtures" / "ocds-kalbar"
 DEMO = ROOT / "fixtures" / "kalbar-demo"
 
 
-def rows(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
-
-
 def test_ocds_into_a_package_keeps_its_employers_and_matches_them(tmp_path):
     pkg = tmp_path / "pkg"
     pkg.mkdir()
@@ -114,6 +109,7 @@ import copy  # noqa: E402
 import json  # noqa: E402
 
 from patuh.audits.intake import ocds as o  # noqa: E402
+from cli_helpers import rows
 
 
 def _works(ocid: str, cid: str, value: dict, when: str = "2025-05-01T09:00:00+07:00", rid: str = "1") -> dict:

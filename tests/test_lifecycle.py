@@ -16,22 +16,11 @@ from sqlalchemy import create_engine, text
 
 from patuh.audits.calc.calendar import add_working_days
 from patuh.cli import main
+from cli_helpers import invoke, rows
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "fixtures" / "kalbar-demo"
 AS_OF_2 = dt.date(2025, 12, 31)
-
-
-def rows(path: Path) -> list[dict]:
-    with open(path, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
-
-
-def invoke(*args, code: int = 0):
-    res = CliRunner().invoke(main, [str(a) for a in args])
-    assert res.exit_code == code, res.output
-    assert "Traceback" not in res.output
-    return res
 
 
 def audit(pkg, out, db, *extra, code: int = 0):

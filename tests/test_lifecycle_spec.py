@@ -6,26 +6,13 @@ import csv
 import json
 from pathlib import Path
 
-from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
-from patuh.cli import main
+from cli_helpers import invoke, rows
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "fixtures" / "kalbar-demo"
 STATUSES = ["baru", "baru-dinilai", "tetap", "berubah", "selesai", "tidak-dinilai"]
-
-
-def rows(path: Path) -> list[dict]:
-    with open(path, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
-
-
-def invoke(*args, code: int = 0):
-    res = CliRunner().invoke(main, [str(a) for a in args])
-    assert res.exit_code == code, res.output
-    assert "Traceback" not in res.output
-    return res
 
 
 def audit(out, db, *extra, code: int = 0):
