@@ -18,6 +18,7 @@ Money inside evidence is a string of the exact Decimal ("3054552.50"); dates are
 from __future__ import annotations
 
 import datetime as dt
+import json
 import hashlib
 import pickle
 import zlib
@@ -94,21 +95,33 @@ class Finding:
     # batch's evidence is collected, `pack()` keeps both as one compressed pickle (the same values
     # and types back) and reading either unpacks a fresh copy, never kept. So a packed finding's
     # trace and evidence are read-only: change them by assigning a new dict, which unpacks first.
+    # pack() also makes, once and in the process that judged the finding (an audit worker), the
+    # JSON texts the store keeps (`stored_json`), so that recording the run, which is one process's
+    # work, only writes them.
     _PACKED = ("trace", "evidence")
 
     def pack(self) -> "Finding":
         if "_packed" not in self.__dict__:
-            packed = zlib.compress(pickle.dumps((self.trace, self.evidence), pickle.HIGHEST_PROTOCOL), 1)
+            values = zlib.compress(pickle.dumps((self.trace, self.evidence), pickle.HIGHEST_PROTOCOL), 1)
+            texts = zlib.compress("\0".join(stored_json(self.trace, self.evidence, self.message_en)).encode(), 1)
             del self.__dict__["trace"], self.__dict__["evidence"]
-            self.__dict__["_packed"] = packed
+            self.__dict__["_packed"] = (values, texts)
         return self
 
     def _unpacked(self) -> tuple[dict, dict]:
-        return pickle.loads(zlib.decompress(self.__dict__["_packed"]))
+        return pickle.loads(zlib.decompress(self.__dict__["_packed"][0]))
 
     def trace_and_evidence(self) -> tuple[dict, dict]:
         """Both at once: one unpacking of a packed finding instead of two."""
         return self._unpacked() if "_packed" in self.__dict__ else (self.trace, self.evidence)
+
+    def stored_json(self) -> tuple[str, str]:
+        """The trace (with message_en) and the evidence as the store keeps them: JSON texts."""
+        if "_packed" in self.__dict__:
+            # JSON escapes every control character: NUL separates the two texts and occurs in neither
+            trace, evidence = zlib.decompress(self.__dict__["_packed"][1]).decode().split("\0")
+            return trace, evidence
+        return stored_json(self.trace, self.evidence, self.message_en)
 
     def __getattr__(self, name):  # only for attributes not in __dict__: a packed trace or evidence
         if name in Finding._PACKED and "_packed" in self.__dict__:
@@ -116,10 +129,20 @@ class Finding:
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def __setattr__(self, name, value):
-        if name in Finding._PACKED and "_packed" in self.__dict__:
+        if name in Finding._STORED and "_packed" in self.__dict__:  # the stored texts no longer hold
             self.__dict__["trace"], self.__dict__["evidence"] = self._unpacked()
             del self.__dict__["_packed"]
         object.__setattr__(self, name, value)
+
+    _STORED = ("trace", "evidence", "message_en")
+
+
+_AS_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str).encode
+
+
+def stored_json(trace: dict, evidence: dict, message_en: str) -> tuple[str, str]:
+    """A finding's trace (with its English message) and evidence as the store keeps them."""
+    return _AS_JSON(dict(trace, message_en=message_en)), _AS_JSON(evidence)
 
 
 @dataclass

@@ -73,3 +73,18 @@ def test_a_finding_carrying_an_employers_dues_by_month_packs(tmp_path):
     f = result.findings[0]
     f.trace = dict(f.trace, evidence_fields={"dues_by_month": jsonable(lazy[0])})
     assert pickle.loads(pickle.dumps(f.pack())).trace["evidence_fields"]["dues_by_month"].keys() == {"mandatory", "missing"}
+
+
+def test_the_stored_json_made_when_packing_is_what_the_unpacked_finding_gives():
+    """The store writes the JSON texts pack() made in the worker: they must be those of the values."""
+    import json
+
+    plain, packed = _finding(), _finding().pack()
+    trace_json, evidence_json = packed.stored_json()
+    assert (trace_json, evidence_json) == plain.stored_json()
+    assert json.loads(trace_json)["message_en"] == "message" and json.loads(trace_json)["fields"]["bill"] == "10.00"
+    assert json.loads(evidence_json) == {"workers": [{"nik": "6171010101900001", "wage": "1.00"}], "computation": []}
+    packed.message_en = "changed"  # a change after packing: the texts follow it
+    assert json.loads(packed.stored_json()[0])["message_en"] == "changed"
+    again = pickle.loads(pickle.dumps(_finding().pack()))
+    assert again.stored_json() == plain.stored_json()

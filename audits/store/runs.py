@@ -71,10 +71,10 @@ def record_run(conn: Connection, r, used: list[dict], rulebook: dict, by: str) -
     as_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str).encode  # json.dumps' own, made once
 
     def row(f) -> tuple:
-        trace, evidence = f.trace_and_evidence()
+        # the JSON texts were made by the process that judged the finding (Finding.pack)
         return (r.run_id, f.finding_id, f.rule_id, f.category, f.subject_type, f.subject_id, f.employer_id,
                 f.contract_id, f.period, f.amount, f.late_fee, f.severity, f.legal_basis, f.message,
-                as_json(dict(trace, message_en=f.message_en)), as_json(evidence), f.review or None)
+                *f.stored_json(), f.review or None)
 
     # 5,000 rows at a time, made when written: the traces and evidence of a province's findings as
     # JSON texts all at once were some 400 MB at 3.5 M payroll rows
