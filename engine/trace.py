@@ -8,7 +8,12 @@ from collections.abc import Mapping
 from typing import Any
 
 
+_PLAIN = frozenset((str, int, bool, float, type(None)))
+
+
 def jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN:  # most values: no isinstance against the Mapping ABC (slow for them)
+        return value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, (dt.date, dt.datetime)):
