@@ -99,17 +99,36 @@ def _validator(spec: TableSpec, name: str):
     return found[0]
 
 
+# parser (fields.*) -> normalised cell text -> the parser's value or REJECT, shared by every column
+# and table read with that parser in this process: a worker's NIK is in participants, declarations
+# and payroll, and checked once, not three times. A parser is a function of the text alone; an
+# empty cell (None) is not shared, since required and optional columns answer it differently.
+_BY_PARSER: dict = {}
+
+
 def _memo_fill(validator, norm, refs: dict | None) -> Callable[[str], Any]:
+    shared = _BY_PARSER.setdefault(getattr(validator, "parser", validator), {})
+
     def fill(raw: str):
-        try:
-            value = validator(norm(raw))
-        except (PydanticCustomError, ValueError, AssertionError):
-            return REJECT  # pydantic will report it
+        text = norm(raw)
+        value = shared.get(text, _MISSING) if text is not None else _MISSING
+        if value is _MISSING:
+            try:
+                value = validator(text)
+            except (PydanticCustomError, ValueError, AssertionError):
+                value = REJECT  # pydantic will report it
+            if text is not None and len(shared) < MEMO_LIMIT:
+                shared[text] = value
+        if value is REJECT:
+            return REJECT
         if refs is not None and value is not None and value not in refs:
             return REJECT  # pydantic path reports the unknown employer
         return value
 
     return fill
+
+
+_MISSING = object()
 
 
 def compile_row_parser(
