@@ -1,5 +1,6 @@
-"""The faster font subsetting (audits/dossiers/pdf_fonts.py) writes the same font bytes as fontTools'
-own subsetter, and does not read the layout tables it drops."""
+"""PDF font subsetting (audits/dossiers/pdf_fonts.py): HarfBuzz from the uharfbuzz wheel keeps each
+used glyph as it was, and the fontTools fallback writes the same font bytes as fontTools' own
+subsetter without reading the layout tables it drops."""
 from __future__ import annotations
 
 import io
@@ -101,3 +102,79 @@ def test_pdfs_embed_only_the_fonts_the_package_ships(tmp_path):
     names = set(re.findall(rb"/BaseFont\s*/[A-Z]{6}\+([\w-]+)", plain))
     assert names == {b"Patuh-Serif", b"Patuh-Serif-Bold", b"Patuh-Serif-Italic", b"Patuh-Sans", b"Patuh-Sans-Bold",
                      b"Patuh-Sans-Italic", b"Patuh-Sans-Bold-Italic", b"Patuh-Mono", b"Patuh-Mono-Bold"}, names
+
+
+# --- HarfBuzz subsetting from the uharfbuzz wheel (pdf_fonts.harfbuzz_subset) ---------------------
+
+def _glyph_outline(font: TTFont, gid: int):
+    glyf = font["glyf"]
+    glyph = glyf[font.getGlyphOrder()[gid]]
+    coords, ends, _ = glyph.getCoordinates(glyf)
+    return list(coords), list(ends), font["hmtx"][font.getGlyphOrder()[gid]]
+
+
+@pytest.mark.parametrize("hinting", [False, True])
+def test_harfbuzz_subset_keeps_used_glyphs_at_their_ids(hinting):
+    """What a PDF needs of a font: each used glyph at its own id with its outline and advance, nothing
+    after the last one, no layout tables (the text is shaped already), hinting only when asked for."""
+    from patuh.audits.dossiers.render import FONT_DIR
+
+    raw = (FONT_DIR / "LiberationSans-Regular.ttf").read_bytes()
+    full = TTFont(io.BytesIO(raw))
+    cmap = full.getBestCmap()
+    text = "Rp 1.234.567 PT Maju Jaya — Tanjungpura § é Ω"
+    gids = {full.getGlyphID(cmap[ord(ch)]) for ch in text}
+    data = pdf_fonts.harfbuzz_subset(raw, 0, gids, hinting=hinting, notdef_outline=False)
+    assert data is not None and len(data) < len(raw) / 5
+    sub = TTFont(io.BytesIO(data))
+    assert sub["maxp"].numGlyphs == max(gids) + 1
+    for gid in gids:
+        assert _glyph_outline(sub, gid) == _glyph_outline(full, gid), gid
+    unused = next(g for g in range(1, max(gids)) if g not in gids and full["glyf"][full.getGlyphOrder()[g]].numberOfContours)
+    assert sub["glyf"][sub.getGlyphOrder()[unused]].numberOfContours == 0
+    assert "GSUB" not in sub and "GPOS" not in sub
+    assert ("fpgm" in sub) == hinting
+
+
+def test_harfbuzz_subset_is_deterministic_and_says_when_it_cannot():
+    from patuh.audits.dossiers.render import FONT_DIR
+
+    raw = (FONT_DIR / "LiberationMono-Bold.ttf").read_bytes()
+    assert pdf_fonts.harfbuzz_subset(raw, 0, {3, 40, 41}, False, True) == pdf_fonts.harfbuzz_subset(raw, 0, {3, 40, 41}, False, True)
+    assert pdf_fonts.harfbuzz_subset(b"not a font" * 10, 0, {1, 2}, False, False) is None
+
+
+def _tiny_html():
+    from patuh.audits.dossiers.render import _css
+
+    return ('<html><head><meta name="dcterms.created" content="2025-09-30"><style>' + _css() + '</style></head><body>'
+            '<h1>Judul</h1><p>Teks <b>tebal</b> <i>miring</i> Ελληνικά</p></body></html>')
+
+
+def test_pdfs_are_subset_by_harfbuzz_not_fonttools(tmp_path, monkeypatch):
+    """The subsetting never depends on the system: HarfBuzz from the wheel subsets every face
+    (fontTools is not called, whether or not libharfbuzz-subset is installed)."""
+    from patuh.audits.dossiers.render import html_to_pdf
+
+    calls = []
+    real = pdf_fonts.harfbuzz_subset
+    monkeypatch.setattr(pdf_fonts, "harfbuzz_subset", lambda *a: calls.append(len(a[2])) or real(*a))
+    monkeypatch.setattr(ft_subset.Subsetter, "subset", lambda *a, **k: pytest.fail("fontTools subsetting ran"))
+    html_to_pdf(_tiny_html(), tmp_path / "a.pdf")
+    assert len(calls) >= 3 and all(calls)  # serif, serif bold, serif italic, sans bold (h1)
+    html_to_pdf(_tiny_html(), tmp_path / "b.pdf")
+    assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()
+
+
+def test_weasyprints_own_subsetting_when_harfbuzz_fails(tmp_path, monkeypatch):
+    from weasyprint.pdf.fonts import Font
+
+    from patuh.audits.dossiers.render import html_to_pdf
+
+    pdf_fonts.install()
+    fallback = []
+    monkeypatch.setattr(pdf_fonts, "harfbuzz_subset", lambda *a: None)
+    monkeypatch.setattr(Font, "_fonttools_subset", lambda self, *a: fallback.append("fonttools"))
+    monkeypatch.setattr(Font, "_harfbuzz_subset", lambda self, *a: fallback.append("harfbuzz-system"))
+    html_to_pdf(_tiny_html(), tmp_path / "f.pdf")
+    assert fallback and (tmp_path / "f.pdf").stat().st_size > 1000
