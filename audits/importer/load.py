@@ -573,7 +573,7 @@ def _load(folder: Path, d: Discovery, engine: Engine, t0: float, forms: Forms | 
 def _refresh_statistics(conn: Connection, tables: list[str]) -> None:
     """PostgreSQL: the planner's statistics of the tables just loaded, in the load's transaction.
     Without them the audit that follows a load (before autovacuum has looked) chose worse plans:
-    10.5 s against 8.8 s for one process at 350,000 payroll rows, for 0.3 s here
+    10.5 s against 8.8-9.0 s for one process at 350,000 payroll rows, for about 0.4 s here
     (docs/performance.md). SQLite plans well without statistics (its queries are written so)."""
     if conn.dialect.name == "postgresql" and tables:
         prep = conn.dialect.identifier_preparer
