@@ -111,10 +111,6 @@ class Finding:
     def _unpacked(self) -> tuple[dict, dict]:
         return pickle.loads(zlib.decompress(self.__dict__["_packed"][0]))
 
-    def trace_and_evidence(self) -> tuple[dict, dict]:
-        """Both at once: one unpacking of a packed finding instead of two."""
-        return self._unpacked() if "_packed" in self.__dict__ else (self.trace, self.evidence)
-
     def stored_json(self) -> tuple[str, str]:
         """The trace (with message_en) and the evidence as the store keeps them: JSON texts."""
         if "_packed" in self.__dict__:
