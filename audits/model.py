@@ -92,24 +92,31 @@ class Finding:
 
     # A province's findings carry some 2.5 KB of trace and evidence each as JSON, several times that
     # as Python dicts: at 3.5 M payroll rows about 400 MB held from the evidence to the store. Once a
-    # batch's evidence is collected, `pack()` keeps both as one compressed pickle (the same values
-    # and types back) and reading either unpacks a fresh copy, never kept. So a packed finding's
-    # trace and evidence are read-only: change them by assigning a new dict, which unpacks first.
-    # pack() also makes, once and in the process that judged the finding (an audit worker), the
-    # JSON texts the store keeps (`stored_json`), so that recording the run, which is one process's
-    # work, only writes them.
+    # batch's evidence is collected, `pack()` keeps both compressed (the same values and types back)
+    # and reading either unpacks a fresh copy, never kept. So a packed finding's trace and evidence
+    # are read-only: change them by assigning a new dict, which unpacks first.
+    # What is kept is the JSON texts the store writes (`stored_json`), made once in the process
+    # that judged the finding (an audit worker), so that recording the run, one process's work,
+    # only writes them. The texts give back the very values when the trace and evidence hold only
+    # JSON's own types, as they do by design (money and dates as text); otherwise a pickle of the
+    # values is kept beside them.
     _PACKED = ("trace", "evidence")
 
     def pack(self) -> "Finding":
         if "_packed" not in self.__dict__:
-            values = zlib.compress(pickle.dumps((self.trace, self.evidence), pickle.HIGHEST_PROTOCOL), 1)
-            texts = zlib.compress("\0".join(stored_json(self.trace, self.evidence, self.message_en)).encode(), 1)
+            trace, evidence = self.trace, self.evidence
+            texts = stored_json(trace, evidence, self.message_en)
+            values = None if _from_json(*texts) == (trace, evidence) and "message_en" not in trace else (
+                zlib.compress(pickle.dumps((trace, evidence), pickle.HIGHEST_PROTOCOL), 1))
             del self.__dict__["trace"], self.__dict__["evidence"]
-            self.__dict__["_packed"] = (values, texts)
+            self.__dict__["_packed"] = (values, zlib.compress("\0".join(texts).encode(), 1))
         return self
 
     def _unpacked(self) -> tuple[dict, dict]:
-        return pickle.loads(zlib.decompress(self.__dict__["_packed"][0]))
+        values, texts = self.__dict__["_packed"]
+        if values is not None:
+            return pickle.loads(zlib.decompress(values))
+        return _from_json(*self.stored_json())
 
     def stored_json(self) -> tuple[str, str]:
         """The trace (with message_en) and the evidence as the store keeps them: JSON texts."""
@@ -139,6 +146,13 @@ _AS_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str).enc
 def stored_json(trace: dict, evidence: dict, message_en: str) -> tuple[str, str]:
     """A finding's trace (with its English message) and evidence as the store keeps them."""
     return _AS_JSON(dict(trace, message_en=message_en)), _AS_JSON(evidence)
+
+
+def _from_json(trace_json: str, evidence_json: str) -> tuple[dict, dict]:
+    """The trace (without the message stored in it) and the evidence read back from stored_json."""
+    trace = json.loads(trace_json)
+    del trace["message_en"]
+    return trace, json.loads(evidence_json)
 
 
 @dataclass

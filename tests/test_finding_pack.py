@@ -87,3 +87,17 @@ def test_the_stored_json_made_when_packing_is_what_the_unpacked_finding_gives():
     assert json.loads(packed.stored_json()[0])["message_en"] == "changed"
     again = pickle.loads(pickle.dumps(_finding().pack()))
     assert again.stored_json() == plain.stored_json()
+
+
+def test_a_finding_of_json_values_keeps_only_its_stored_texts():
+    """Trace and evidence of JSON's own types (money and dates as text, as the audit makes them)
+    are kept only as the stored JSON, and read back equal; other values keep a pickle beside it."""
+    f = _finding()
+    f.trace = {"fields": {"bill": "10.00", "due": "2025-02-17", "n": 3, "ok": True}, "parameters": [{"id": "x"}]}
+    plain = dataclasses.replace(f)
+    f.pack()
+    assert f.__dict__["_packed"][0] is None  # no pickle: the texts are enough
+    assert f.trace == plain.trace and f.evidence == plain.evidence and f.stored_json() == plain.stored_json()
+    assert type(f.trace["fields"]["n"]) is int and f.trace["fields"]["ok"] is True
+    g = _finding().pack()  # a Decimal and a date in the trace: kept as values too
+    assert g.__dict__["_packed"][0] is not None and type(g.trace["fields"]["bill"]) is Decimal
