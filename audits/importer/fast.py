@@ -99,15 +99,13 @@ def _validator(spec: TableSpec, name: str):
     return found[0]
 
 
-# parser (fields.*) -> normalised cell text -> the parser's value or REJECT, shared by every column
-# and table read with that parser in this process: a worker's NIK is in participants, declarations
-# and payroll, and checked once, not three times. A parser is a function of the text alone; an
-# empty cell (None) is not shared, since required and optional columns answer it differently.
-_BY_PARSER: dict = {}
-
-
-def _memo_fill(validator, norm, refs: dict | None) -> Callable[[str], Any]:
-    shared = _BY_PARSER.setdefault(getattr(validator, "parser", validator), {})
+def _memo_fill(validator, norm, refs: dict | None, by_parser: dict) -> Callable[[str], Any]:
+    """``by_parser``: parser (fields.*) -> normalised cell text -> the parser's value or REJECT,
+    shared by every column and table of one load read with that parser: a worker's NIK is in
+    participants, declarations and payroll, and is checked once, not three times. A parser is a
+    function of the text alone; an empty cell (None) is not shared, since required and optional
+    columns answer it differently."""
+    shared = by_parser.setdefault(getattr(validator, "parser", validator), {})
 
     def fill(raw: str):
         text = norm(raw)
@@ -139,14 +137,18 @@ def compile_row_parser(
     bind_procs: list,
     employer_ids: dict | None,
     norm: Callable[[Any], Any],
+    memo: dict | None = None,
 ) -> RowParser | None:
-    """The fast parser for ``spec``'s CSV with its columns at ``positions``, or None when the
+    """``memo``: the load's memo of parsed cells by parser (see _memo_fill), shared by its tables.
+
+    The fast parser for ``spec``'s CSV with its columns at ``positions``, or None when the
     table has none. ``base`` are the leading values of every tuple (import_id, src_file,
     src_sheet); ``bind_procs`` the SQLAlchemy bind processors of ``spec.columns``; ``norm`` the
     loader's cell normalisation (``load._norm``), applied before a validator as in the slow path."""
     if spec.name not in FAST_TABLES or spec.contract_refs or spec.row_check not in (None, _check_dates):
         return None
     table = s.DATA_TABLES[spec.name]
+    memo = {} if memo is None else memo
     ns: dict[str, Any] = {"REJECT": REJECT, "sen": sen, "int": int}
     body: list[str] = []
     values: list[str] = []
@@ -193,7 +195,7 @@ def compile_row_parser(
                 body.append(f"if not {v}: {v} = None")
             values.append(v)
             continue
-        ns[f"m{k}"] = _Memo(_memo_fill(validator, norm, employer_ids if is_ref else None))
+        ns[f"m{k}"] = _Memo(_memo_fill(validator, norm, employer_ids if is_ref else None, memo))
         body += [f"{v} = m{k}[c[{pos}]]", f"if {v} is REJECT: return None"]
         if proc is not None:
             ns[f"p{k}"] = proc

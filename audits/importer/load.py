@@ -211,6 +211,7 @@ class _Loader:
         # key tables that could not be read: rows referring to them are not checked against them
         # (their own error is the one cause; thousands of "not an employer_id" would hide it)
         self.broken: set[str] = set()
+        self.parsed: dict = {}  # the fast parsers' memo of cell values, by parser: this load's only
 
     # -------------------------------------------------------------------------------- per table
     def load(self, spec: TableSpec, src: Source) -> int:
@@ -368,7 +369,8 @@ class _Table:
         )
         # the fast path (fast.py) for the big tables' CSV files; None = every row through pydantic
         self.fast = compile_row_parser(
-            spec, positions, base=self.base, bind_procs=procs, employer_ids=loader.employer_ids, norm=_norm
+            spec, positions, base=self.base, bind_procs=procs, employer_ids=loader.employer_ids, norm=_norm,
+            memo=loader.parsed,
         )
         if src.sheet is not None:
             self.fast = xlsx_fast(self.fast, spec, positions)  # typed cells as their CSV text
