@@ -101,7 +101,7 @@ def _validator(spec: TableSpec, name: str):
 
 def _memo_fill(validator, norm, refs: dict | None, by_parser: dict) -> Callable[[str], Any]:
     """``by_parser``: parser (fields.*) -> normalised cell text -> the parser's value or REJECT,
-    shared by every column and table of one load read with that parser: a worker's NIK is in
+    shared by every column and table of one load read with that parser: an employee's NIK is in
     participants, declarations and payroll, and is checked once, not three times. A parser is a
     function of the text alone; an empty cell (None) is not shared, since required and optional
     columns answer it differently."""
