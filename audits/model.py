@@ -25,6 +25,8 @@ import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from patuh.audits.store.runs import finding_json
+
 FINDING_COLUMNS = [
     "finding_id", "rule_id", "category", "subject_type", "subject_id", "employer_id", "period",
     "amount", "late_fee", "severity", "legal_basis", "message",
@@ -105,7 +107,7 @@ class Finding:
     def pack(self) -> "Finding":
         if "_packed" not in self.__dict__:
             trace, evidence = self.trace, self.evidence
-            texts = stored_json(trace, evidence, self.message_en)
+            texts = finding_json(trace, evidence, self.message_en)
             values = None if _from_json(*texts) == (trace, evidence) and "message_en" not in trace else (
                 zlib.compress(pickle.dumps((trace, evidence), pickle.HIGHEST_PROTOCOL), 1))
             del self.__dict__["trace"], self.__dict__["evidence"]
@@ -124,7 +126,7 @@ class Finding:
             # JSON escapes every control character: NUL separates the two texts and occurs in neither
             trace, evidence = zlib.decompress(self.__dict__["_packed"][1]).decode().split("\0")
             return trace, evidence
-        return stored_json(self.trace, self.evidence, self.message_en)
+        return finding_json(self.trace, self.evidence, self.message_en)
 
     def __getattr__(self, name):  # only for attributes not in __dict__: a packed trace or evidence
         if name in Finding._PACKED and "_packed" in self.__dict__:
@@ -140,16 +142,8 @@ class Finding:
     _STORED = ("trace", "evidence", "message_en")
 
 
-_AS_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str).encode
-
-
-def stored_json(trace: dict, evidence: dict, message_en: str) -> tuple[str, str]:
-    """A finding's trace (with its English message) and evidence as the store keeps them."""
-    return _AS_JSON(dict(trace, message_en=message_en)), _AS_JSON(evidence)
-
-
 def _from_json(trace_json: str, evidence_json: str) -> tuple[dict, dict]:
-    """The trace (without the message stored in it) and the evidence read back from stored_json."""
+    """The trace (without the message stored in it) and the evidence read back from finding_json."""
     trace = json.loads(trace_json)
     del trace["message_en"]
     return trace, json.loads(evidence_json)

@@ -17,6 +17,16 @@ from . import schema as s
 from .db import ensure_schema, get_engine, resolve_url
 
 
+# The JSON texts the store keeps (traces, evidence, fines): json.dumps' own encoder, made once.
+as_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str).encode
+
+
+def finding_json(trace: dict, evidence: dict, message_en: str) -> tuple[str, str]:
+    """A finding's trace (with its English message) and evidence as the store keeps them
+    (findings.trace_json, findings.evidence_json)."""
+    return as_json(dict(trace, message_en=message_en)), as_json(evidence)
+
+
 class StoreError(Exception):
     """No usable store, or no such run; the message says where patuh looked."""
 
@@ -68,8 +78,6 @@ def record_run(conn: Connection, r, used: list[dict], rulebook: dict, by: str) -
         state_hash=r.state_hash or None,
         rulebook_json=json.dumps(rulebook, ensure_ascii=False, sort_keys=True),
     ))
-    as_json = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str).encode  # json.dumps' own, made once
-
     def row(f) -> tuple:
         # the JSON texts were made by the process that judged the finding (Finding.pack)
         return (r.run_id, f.finding_id, f.rule_id, f.category, f.subject_type, f.subject_id, f.employer_id,
