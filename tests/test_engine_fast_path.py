@@ -84,7 +84,7 @@ def outcome(fn, fact):
         return (type(exc).__name__, str(exc))
 
 
-@settings(max_examples=1500, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=1500, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(fields=st.dictionaries(names, any_value, max_size=8))
 def test_engine_fact_fast_path_agrees_with_the_checked_path(ev, fields):
     fact = {"id": "f1", "type": "thing", **fields}
@@ -120,7 +120,7 @@ def digest(hits) -> list:
     return [(h.rule_id, h.fact["id"], h.message, json.dumps(h.trace.to_dict(), sort_keys=True)) for h in hits]
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(rows=st.lists(st.tuples(st.integers(0, 3), valid), max_size=25))
 def test_one_call_per_batch_and_the_lean_loop_give_the_old_paths_hits(ruleset, monkeypatch, rows):
     facts = [{"id": f"f{i}", "type": "thing", "batch": f"B{b}", **fields} for i, (b, fields) in enumerate(rows)]

@@ -83,7 +83,7 @@ def test_duplicate_fixture_same_either_way(tmp_path, engine, monkeypatch):
 keys = st.tuples(st.sampled_from(EMPLOYERS), st.sampled_from(PERIODS), st.sampled_from(NIKS))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(
     payroll=st.lists(keys, min_size=1, max_size=10),
     declarations=st.lists(keys, min_size=0, max_size=6),
