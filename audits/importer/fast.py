@@ -31,6 +31,7 @@ None), where ``1 == 1.0 == True`` would make a memo keyed on the cell value unsa
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from pydantic import BeforeValidator
@@ -129,6 +130,108 @@ def _memo_fill(validator, norm, refs: dict | None, by_parser: dict) -> Callable[
 _MISSING = object()
 
 
+@dataclass(frozen=True)
+class Column:
+    """How one column of the table is read from its cell (see the module docstring).
+
+    kind: ``default`` (not in the file: ``value``), ``money`` (``value`` is the empty optional
+    cell's sen, REJECT when required), ``text`` (``value`` True when required) or ``memo``
+    (``value`` the column's _Memo, ``proc`` its bind processor or None)."""
+
+    kind: str
+    pos: int | None
+    value: Any = None
+    proc: Callable | None = None
+
+
+def column_plan(
+    spec: TableSpec,
+    positions: dict[str, int],
+    *,
+    bind_procs: list,
+    employer_ids: dict | None,
+    norm: Callable[[Any], Any],
+    memo: dict | None = None,
+) -> list[Column] | None:
+    """One Column per ``spec.columns``, or None when the table has no fast path. The compiled row
+    parser and the column-wise reader (columnar.py) are both built from it, so they read a cell
+    alike by construction."""
+    if spec.name not in FAST_TABLES or spec.contract_refs or spec.row_check not in (None, _check_dates):
+        return None
+    table = s.DATA_TABLES[spec.name]
+    memo = {} if memo is None else memo
+    plan: list[Column] = []
+    for name, proc in zip(spec.columns, bind_procs):
+        fi = spec.model.model_fields[name]
+        validator = _validator(spec, name)
+        if validator is None:
+            return None
+        parser = validator.parser
+        is_ref = name in spec.employer_refs and employer_ids is not None
+        pos = positions.get(name)
+        if pos is None:
+            # not in the file: pydantic uses the field's default without running the validator
+            if fi.default is PydanticUndefined:
+                return None
+            plan.append(Column("default", None, proc(fi.default) if proc is not None else fi.default))
+        elif parser is f.money and isinstance(table.c[name].type, s.Money):
+            # int sen, so the Money bind processor is not applied again
+            plan.append(Column("money", pos, REJECT if fi.is_required() else proc(validator(None))))
+        elif parser is f.text and not is_ref and proc is None:
+            if not fi.is_required() and validator(None) is not None:
+                return None
+            plan.append(Column("text", pos, fi.is_required()))
+        else:
+            fill = _memo_fill(validator, norm, employer_ids if is_ref else None, memo)
+            plan.append(Column("memo", pos, _Memo(fill), proc))
+    return plan
+
+
+def read_money(default) -> Callable[[str], Any]:
+    def read(x: str):
+        if x.isdigit() and x.isascii() and len(x) <= MAX_WHOLE_DIGITS:
+            return int(x) * 100
+        return sen(x, default)
+
+    return read
+
+
+def read_text(required: bool) -> Callable[[str], Any]:
+    def read(x: str):
+        v = x.strip()
+        # control characters, undecodable bytes (and anything unusual) go to pydantic
+        if len(v) > f.MAX_TEXT or not v.isprintable():
+            return REJECT
+        if not v:
+            return REJECT if required else None
+        return v
+
+    return read
+
+
+def read_memo(m: _Memo, proc) -> Callable[[str], Any]:
+    if proc is None:
+        return m.__getitem__
+
+    def read(x: str):
+        v = m[x]
+        return v if v is REJECT else proc(v)
+
+    return read
+
+
+def cell_reader(col: Column) -> Callable[[str], Any]:
+    """cell text -> the column's database-ready value, or REJECT (the row goes to pydantic);
+    the same answer as the compiled row parser gives for that cell."""
+    if col.kind == "money":
+        return read_money(col.value)
+    if col.kind == "text":
+        return read_text(col.value)
+    if col.kind == "memo":
+        return read_memo(col.value, col.proc)
+    raise ValueError(f"a {col.kind} column is not read from a cell")
+
+
 def compile_row_parser(
     spec: TableSpec,
     positions: dict[str, int],
@@ -145,33 +248,24 @@ def compile_row_parser(
     table has none. ``base`` are the leading values of every tuple (import_id, src_file,
     src_sheet); ``bind_procs`` the SQLAlchemy bind processors of ``spec.columns``; ``norm`` the
     loader's cell normalisation (``load._norm``), applied before a validator as in the slow path."""
-    if spec.name not in FAST_TABLES or spec.contract_refs or spec.row_check not in (None, _check_dates):
-        return None
-    table = s.DATA_TABLES[spec.name]
-    memo = {} if memo is None else memo
+    plan = column_plan(spec, positions, bind_procs=bind_procs, employer_ids=employer_ids, norm=norm, memo=memo)
+    return None if plan is None else compile_plan(spec, plan, base)
+
+
+def compile_plan(spec: TableSpec, plan: list[Column], base: tuple) -> RowParser:
+    """The row parser of ``plan`` (column_plan), ``base`` the leading values of every tuple."""
+    # the money and text readers written out inline: a function call per cell is what this saves
     ns: dict[str, Any] = {"REJECT": REJECT, "sen": sen, "int": int}
     body: list[str] = []
     values: list[str] = []
-    for k, (name, proc) in enumerate(zip(spec.columns, bind_procs)):
-        v = f"v{k}"
-        fi = spec.model.model_fields[name]
-        validator = _validator(spec, name)
-        if validator is None:
-            return None
-        parser = validator.parser
-        is_ref = name in spec.employer_refs and employer_ids is not None
-        pos = positions.get(name)
-        if pos is None:
-            # not in the file: pydantic uses the field's default without running the validator
-            if fi.default is PydanticUndefined:
-                return None
-            ns[f"d{k}"] = proc(fi.default) if proc is not None else fi.default
+    for k, col in enumerate(plan):
+        v, pos = f"v{k}", col.pos
+        values.append(v)
+        if col.kind == "default":
+            ns[f"d{k}"] = col.value
             body.append(f"{v} = d{k}")
-            values.append(v)
-            continue
-        if parser is f.money and isinstance(table.c[name].type, s.Money):
-            required = fi.is_required()
-            ns[f"d{k}"] = REJECT if required else proc(validator(None))
+        elif col.kind == "money":
+            ns[f"d{k}"] = col.value
             body += [
                 f"x = c[{pos}]",
                 f"if x.isdigit() and x.isascii() and len(x) <= {MAX_WHOLE_DIGITS}:",
@@ -180,28 +274,16 @@ def compile_row_parser(
                 f"    {v} = sen(x, d{k})",
                 f"    if {v} is REJECT: return None",
             ]
-            values.append(v)  # already int sen: the Money bind processor is not applied again
-            continue
-        if parser is f.text and not is_ref and proc is None:
+        elif col.kind == "text":
             body.append(f"{v} = c[{pos}].strip()")
-            # control characters, undecodable bytes (and anything unusual) go to pydantic
             body.append(f"if len({v}) > {f.MAX_TEXT} or not {v}.isprintable(): return None")
-            if fi.is_required():
-                body.append(f"if not {v}: return None")
-            else:
-                empty = validator(None)
-                if empty is not None:
-                    return None
-                body.append(f"if not {v}: {v} = None")
-            values.append(v)
-            continue
-        ns[f"m{k}"] = _Memo(_memo_fill(validator, norm, employer_ids if is_ref else None, memo))
-        body += [f"{v} = m{k}[c[{pos}]]", f"if {v} is REJECT: return None"]
-        if proc is not None:
-            ns[f"p{k}"] = proc
-            values.append(f"p{k}({v})")
+            body.append(f"if not {v}: " + ("return None" if col.value else f"{v} = None"))
         else:
-            values.append(v)
+            ns[f"m{k}"] = col.value
+            body += [f"{v} = m{k}[c[{pos}]]", f"if {v} is REJECT: return None"]
+            if col.proc is not None:
+                ns[f"p{k}"] = col.proc
+                values[-1] = f"p{k}({v})"
     if spec.row_check is not None:
         # the table's own row check on the parsed values (money columns, as sen, are not read by it)
         ns["row_check"] = spec.row_check

@@ -13,8 +13,10 @@ import, when those hashes show a repeat (or a collision); with none the query is
 Each row becomes a tuple of database-ready values (``_Table``): for the big tables' CSV files
 first through the fast row parser (``fast.py``), which accepts only rows it can take for certain,
 and otherwise — always for the other tables and for XLSX — through the pydantic model and the row
-checks (``_Table.slow_row``), which are the only source of error messages. The tuples are written
-without per-value type processing (``write.py``).
+checks (``_Table.slow_row``), which are the only source of error messages. A plain CSV file of
+payroll, declarations or payments (no quotes, one line a row: ``columnar.py``) is split column-wise
+instead, each distinct cell text read once, and only its rows with a refused cell take that row
+path. The tuples are written without per-value type processing (``write.py``).
 """
 from __future__ import annotations
 
@@ -34,7 +36,8 @@ from sqlalchemy.engine import Connection, Engine
 from patuh.audits.store import schema as s
 from patuh.audits.store.db import ensure_schema, write_transaction
 
-from .fast import compile_row_parser
+from . import columnar
+from .fast import column_plan, compile_plan
 from . import package_yaml
 from .fields import FieldError, iso_date, not_utf8, regency_or_province_code, show, text
 from .forms import Forms, parse_forms, read_header, row_translator, xlsx_fast
@@ -271,7 +274,20 @@ class _Loader:
             batch: list[tuple] = []
             append = batch.append
             width = len(header)
+            by_columns = (translate is None and ctx.plan is not None and spec.row_check is None
+                          and columnar.qualifies(src) and columnar.plain_csv(src.path, width))
+            if by_columns:
+                rows.close()  # read column-wise instead (columnar.py): the same rows, the same errors
+
+                def row_path(rownum: int, cells: list) -> tuple | None:
+                    return fast(rownum, cells) or slow(rownum, cells)
+
+                rows = iter(())
             try:
+                if by_columns:
+                    for block in columnar.row_blocks(src, width, ctx.plan, ctx.base, row_path):
+                        count += len(block)
+                        write(block)
                 for rownum, cells in rows:
                     if len(cells) > width and any(not _blank(c) for c in cells[width:]):
                         # an unquoted 3,054,552 splits into three cells: never read it as 3
@@ -368,10 +384,10 @@ class _Table:
             spec.name
         )
         # the fast path (fast.py) for the big tables' CSV files; None = every row through pydantic
-        self.fast = compile_row_parser(
-            spec, positions, base=self.base, bind_procs=procs, employer_ids=loader.employer_ids, norm=_norm,
-            memo=loader.parsed,
+        self.plan = column_plan(
+            spec, positions, bind_procs=procs, employer_ids=loader.employer_ids, norm=_norm, memo=loader.parsed,
         )
+        self.fast = compile_plan(spec, self.plan, self.base) if self.plan is not None else None
         if src.sheet is not None:
             self.fast = xlsx_fast(self.fast, spec, positions)  # typed cells as their CSV text
 

@@ -1,0 +1,169 @@
+"""The big tables' plain CSV files read column by column: Arrow splits the file, each distinct cell
+text of a column is read once, and only rows with a cell the fast path refuses take the row path.
+
+A file qualifies only when Arrow's reading of it is certainly ``csv.reader``'s (reader.py), checked
+on its bytes first (:func:`plain_csv`, a few passes in C): canonical UTF-8 with ``,``; no double
+quote, so no value spans lines or holds a delimiter; no NUL, no carriage return but in ``\\r\\n``;
+no empty line, so Arrow's record i is the reader's row i + 2; every line with exactly the header's
+number of cells; a final line break. Any other file is read row by row as before, so every
+message a broken file gets still comes from the row path, with its row and column.
+
+For each block of rows, each column is dictionary-encoded; the column's cell reader (fast.py's,
+the one the compiled row parser inlines) runs once per distinct text; the values are spread back
+to the rows in numpy and the rows zipped into the loader's tuples. A row with any refused cell,
+and a row whose cells are all blank (the reader skips those), goes to the row path with its cells
+as the reader would give them — so the rows written, their order, and every error are the row
+path's. What this saves is the per-row Python work on the rows that have nothing to report.
+"""
+from __future__ import annotations
+
+from itertools import repeat
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from .fast import REJECT, Column, cell_reader
+from .reader import ReadError, Source
+
+BLOCK = 1024 * 1024  # bytes of CSV per Arrow table (about 17,000 payroll rows)
+NEWLINE, COMMA = 10, 44
+
+
+def qualifies(src: Source) -> bool:
+    return src.sheet is None and src.delimiter == "," and src.encoding == "utf-8-sig"
+
+
+def plain_csv(path: Path, width: int) -> bool:
+    """Whether the file at ``path`` can be split by Arrow exactly as ``csv.reader`` reads it
+    (module docstring), for a header of ``width`` cells."""
+    with open(path, "rb") as fh:
+        header = fh.readline()
+    if not header.endswith(b"\n") or not _plain_lines(header, header.count(b",") + 1):
+        return False
+    for data in _lines(path):
+        if not data.endswith(b"\n"):
+            return False  # no line break at the end: the row path warns or reports the cut row
+        if not _plain_lines(data, width):
+            return False
+    return True
+
+
+def _plain_lines(data: bytes, width: int) -> bool:
+    """``data``: whole lines, each ending in ``\\n``, after a line break."""
+    if b'"' in data or b"\x00" in data:
+        return False
+    if not data.isascii():
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+    crs = data.count(b"\r")
+    if crs and crs != data.count(b"\r\n"):
+        return False
+    # an empty line is a line break right after a line break (the one before data included)
+    if data[:1] == b"\n" or data[:2] == b"\r\n" or b"\n\n" in data or b"\n\r\n" in data:
+        return False
+    arr = np.frombuffer(data, dtype=np.uint8)
+    ends = np.flatnonzero(arr == NEWLINE)
+    commas = np.flatnonzero(arr == COMMA)
+    per_line = np.diff(np.searchsorted(commas, ends), prepend=0)
+    return bool((per_line == width - 1).all())
+
+
+Rows = Callable[[int, list], "tuple | None"]
+
+
+def row_blocks(
+    src: Source,
+    width: int,
+    plan: list[Column],
+    base: tuple,
+    row_path: Rows,
+) -> Iterator[list[tuple]]:
+    """The database-ready tuples of the file's rows after the header, block by block, in file
+    order. ``plan``: fast.column_plan for the file's columns; ``row_path(rownum, cells)``: the
+    loader's own handling of one row (the tuple, or None after reporting its errors)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    names = [f"c{i}" for i in range(width)]
+    options = dict(
+        read_options=pcsv.ReadOptions(column_names=names, use_threads=False),
+        parse_options=pcsv.ParseOptions(delimiter=",", quote_char=False),
+        convert_options=pcsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=False),
+    )
+    readers = [(col, cell_reader(col) if col.kind != "default" else None) for col in plan]
+    rownum = 1  # the header's
+    for data in _lines(src.path):
+        try:
+            # whole lines, BLOCK bytes or so at a time: Arrow's streaming reader reads ahead (some
+            # 60 MB more at its peak); a table of one block is all Arrow holds at any time
+            table = pcsv.read_csv(pa.py_buffer(data), **options)
+        except pa.ArrowException as exc:
+            # plain_csv checked what Arrow could object to: reaching this is a file changed meanwhile
+            raise ReadError(f"{src.label} after row {rownum}: not readable as CSV ({exc})"
+                            " — was the file changed while it was read?") from None
+        batch = table.combine_chunks()
+        n = batch.num_rows
+        if not n:
+            continue
+        first = rownum + 1
+        rownum += n
+        refused = np.zeros(n, dtype=bool)
+        anything = np.zeros(n, dtype=bool)  # a cell that is not blank: the row is not skipped
+        values: list = []
+        encoded: dict[int, tuple] = {}
+        for i in range(width):
+            d = pc.dictionary_encode(batch.column(i).chunk(0))
+            texts = d.dictionary.to_pylist()
+            idx = d.indices.to_numpy(zero_copy_only=False)
+            blank = np.fromiter((not t.strip() for t in texts), dtype=bool, count=len(texts))
+            anything |= ~blank[idx]
+            encoded[i] = (texts, idx)
+        for col, read in readers:
+            if read is None:
+                values.append(repeat(col.value, n))
+                continue
+            texts, idx = encoded[col.pos]
+            read_all = [read(t) for t in texts]
+            out = np.empty(len(read_all), dtype=object)
+            out[:] = read_all
+            bad = np.fromiter((v is REJECT for v in read_all), dtype=bool, count=len(read_all))
+            if bad.any():
+                refused |= bad[idx]
+            values.append(out[idx].tolist())
+        rows = list(zip(*[repeat(b, n) for b in base], range(first, first + n), *values))
+        special = np.flatnonzero(refused | ~anything)
+        if len(special):
+            for j in special.tolist():
+                if not anything[j]:
+                    rows[j] = None  # a blank row: the reader skips it
+                    continue
+                cells = [encoded[i][0][encoded[i][1][j]] for i in range(width)]
+                rows[j] = row_path(first + j, cells)
+            rows = [r for r in rows if r is not None]
+        yield rows
+
+
+
+def _lines(path: Path) -> Iterator[bytes]:
+    """The file after its header line, in pieces of whole lines of about BLOCK bytes."""
+    with open(path, "rb") as fh:
+        fh.readline()
+        rest = b""
+        while True:
+            block = fh.read(BLOCK)
+            if not block:
+                if rest:
+                    yield rest
+                return
+            data = rest + block
+            cut = data.rfind(b"\n") + 1
+            if cut:
+                data, rest = data[:cut], data[cut:]
+                yield data
+            else:
+                rest = data
+
