@@ -178,6 +178,10 @@ def _file(tmp_path: Path, data: bytes) -> Path:
         (b"a,b,c\n1,\x00,3\n", False),
         (b"a,b,c\n1,\xff,3\n", False),  # not UTF-8: the row path reports the cell
         (b"a,b,c\n", True),
+        (b"a,b,c\n1,2," + b"x" * 131_072 + b"\n", False),  # longer than csv.reader's field limit
+        (b"a,b,c\n1,2," + b"x" * 100_000 + b"\n", True),
+        (b"a,b,c\n\xef\xbb\xbf1,2,3\n", False),  # a second BOM: csv.reader keeps it in the cell
+        (b"\xef\xbb\xbfa,b,c\n\xef\xbb\xbfa,b,c\n1,2,3\n", False),  # two exports joined
     ],
 )
 def test_plain_csv(tmp_path, data, plain):
@@ -198,3 +202,16 @@ def test_small_blocks_give_the_same_rows(db_url, tmp_path, monkeypatch):
     pkg = mutated(tmp_path / "s", seed=5, rate=0.002)
     outcome, blocks = assert_same_as_row_by_row(pkg, db_url, tmp_path, monkeypatch)
     assert len(blocks) == len(BIG)
+
+
+def test_a_bom_inside_the_file_is_the_row_paths_to_report(db_url, tmp_path, monkeypatch):
+    """Two exports joined: the second header, BOM first, is a bad row; Arrow would have dropped
+    the BOM at a block's start and read a different cell."""
+    pkg = shutil.copytree(DEMO, tmp_path / "bom")
+    p = pkg / "payroll.csv"
+    lines = p.read_bytes().splitlines(keepends=True)
+    p.write_bytes(b"".join(lines[:40] + [b"\xef\xbb\xbf" + lines[1]] + lines[40:]))
+    monkeypatch.setattr(columnar, "BLOCK", sum(map(len, lines[1:40])))  # a block starts at that row
+    outcome, blocks = assert_same_as_row_by_row(pkg, db_url, tmp_path, monkeypatch)
+    assert outcome[0] == "refused" and "payroll" not in blocks
+    assert any("payroll.csv row 41" in e for e in outcome[1])

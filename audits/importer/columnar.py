@@ -3,10 +3,12 @@ text of a column is read once, and only rows with a cell the fast path refuses t
 
 A file qualifies only when Arrow's reading of it is certainly ``csv.reader``'s (reader.py), checked
 on its bytes first (:func:`plain_csv`, a few passes in C): canonical UTF-8 with ``,``; no double
-quote, so no value spans lines or holds a delimiter; no NUL, no carriage return but in ``\\r\\n``;
+quote, so no value spans lines or holds a delimiter; no NUL, no carriage return but in ``\\r\\n``,
+no byte-order mark but the file's first (Arrow drops one at the start of each block it reads);
 no empty line, so Arrow's record i is the reader's row i + 2; every line with exactly the header's
-number of cells; a final line break. Any other file is read row by row as before, so every
-message a broken file gets still comes from the row path, with its row and column.
+number of cells and none longer than csv.reader's field limit; a final line break. Any other file
+is read row by row as before, so every message a broken file gets still comes from the row path,
+with its row and column.
 
 For each block of rows, each column is dictionary-encoded; the column's cell reader (fast.py's,
 the one the compiled row parser inlines) runs once per distinct text; the values are spread back
@@ -17,6 +19,7 @@ path's. What this saves is the per-row Python work on the rows that have nothing
 """
 from __future__ import annotations
 
+import csv
 from itertools import repeat
 from pathlib import Path
 from typing import Callable, Iterator
@@ -28,6 +31,7 @@ from .reader import ReadError, Source
 
 BLOCK = 1024 * 1024  # bytes of CSV per Arrow table (about 17,000 payroll rows)
 NEWLINE, COMMA = 10, 44
+BOM = b"\xef\xbb\xbf"
 
 
 def qualifies(src: Source) -> bool:
@@ -38,7 +42,7 @@ def plain_csv(path: Path, width: int) -> bool:
     """Whether the file at ``path`` can be split by Arrow exactly as ``csv.reader`` reads it
     (module docstring), for a header of ``width`` cells."""
     with open(path, "rb") as fh:
-        header = fh.readline()
+        header = fh.readline().removeprefix(BOM)  # utf-8-sig: the one BOM the reader drops
     if not header.endswith(b"\n") or not _plain_lines(header, header.count(b",") + 1):
         return False
     for data in _lines(path):
@@ -51,7 +55,8 @@ def plain_csv(path: Path, width: int) -> bool:
 
 def _plain_lines(data: bytes, width: int) -> bool:
     """``data``: whole lines, each ending in ``\\n``, after a line break."""
-    if b'"' in data or b"\x00" in data:
+    if b'"' in data or b"\x00" in data or BOM in data:
+        # a BOM after the first: csv.reader keeps it in the cell, Arrow drops it at a block's start
         return False
     if not data.isascii():
         try:
@@ -68,7 +73,10 @@ def _plain_lines(data: bytes, width: int) -> bool:
     ends = np.flatnonzero(arr == NEWLINE)
     commas = np.flatnonzero(arr == COMMA)
     per_line = np.diff(np.searchsorted(commas, ends), prepend=0)
-    return bool((per_line == width - 1).all())
+    if not (per_line == width - 1).all():
+        return False
+    # a line longer than csv.reader's field limit might hold a cell it refuses, file and all
+    return int(np.diff(ends, prepend=-1).max()) <= csv.field_size_limit()
 
 
 Rows = Callable[[int, list], "tuple | None"]
