@@ -49,3 +49,48 @@ def test_same_pdf_bytes_as_with_weasyprints_own_stylesheet(db_url, tmp_path, mon
             m.setattr(render, "pdf_html_class", lambda: HTML)
             render.html_to_pdf(html, tmp_path / "stock.pdf")
         assert (tmp_path / "trimmed.pdf").read_bytes() == (tmp_path / "stock.pdf").read_bytes(), p
+
+
+def test_split_style_takes_out_only_a_stylesheet_that_can_be_shared():
+    html = '<html><head><style>\np { color: red; }\n</style>\n</head><body><p style="color: blue">a</p></body></html>'
+    rest, css = render._split_style(html)
+    assert css == "\np { color: red; }\n" and "<style" not in rest and 'style="color: blue"' in rest
+    for kept in (html.replace("red;", "red !important;"), html.replace("</head>", "<style>b {}</style></head>"),
+                 html.replace("red;", "red; background: url(x.png);"), html.replace("<style>", '<style media="print">'),
+                 html.replace("</head>", '<link rel="stylesheet" href="x.css"></head>')):
+        assert render._split_style(kept) == (kept, None), kept
+
+
+def test_a_style_attribute_still_outranks_the_shared_stylesheet(tmp_path):
+    """The shared sheet is a user sheet: a style="" attribute (author) still wins over it, and a rule
+    of it still wins over WeasyPrint's user-agent stylesheet."""
+    from weasyprint.css import get_all_computed_styles
+
+    html = ('<html><head><style>p { color: red; margin-top: 7px; } td { padding: 3px; }</style></head>'
+            '<body><p style="color: blue">a</p><table><tr><td>x</td></tr></table></body></html>')
+    rest, css = render._split_style(html)
+    doc = render.pdf_html_class()(string=rest)
+    styles = get_all_computed_styles(doc, user_stylesheets=[render._shared_sheet(css, str(render.HERE))])
+    p = next(el for el in doc.etree_element.iter() if el.tag == "p")
+    td = next(el for el in doc.etree_element.iter() if el.tag == "td")
+    assert styles(p)["color"] == (0, 0, 1, 1) and styles(p)["margin_top"].value == 7
+    assert styles(td)["padding_top"].value == 3
+
+
+def test_same_pdf_bytes_with_the_stylesheet_parsed_once(db_url, tmp_path, monkeypatch):
+    """The dossiers and the provincial report with their stylesheet inlined (author sheet, parsed for
+    each document) and shared (parsed once per process): identical bytes."""
+    engine = get_engine(db_url)
+    try:
+        run_id = build_store(engine)
+        paths = render_all(engine, run_id, tmp_path / "out", pdf=False)
+    finally:
+        engine.dispose()
+    for p in (p for p in paths if p.suffix == ".html"):
+        html = p.read_text(encoding="utf-8")
+        assert render._split_style(html)[1] is not None, p
+        render.html_to_pdf(html, tmp_path / "shared.pdf")
+        with monkeypatch.context() as m:
+            m.setattr(render, "_split_style", lambda h: (h, None))
+            render.html_to_pdf(html, tmp_path / "inline.pdf")
+        assert (tmp_path / "shared.pdf").read_bytes() == (tmp_path / "inline.pdf").read_bytes(), p
