@@ -449,3 +449,24 @@ def test_pdf_workers_take_jobs_one_at_a_time_and_report_a_failure(tmp_path):
     bad.mkdir()  # the worker cannot read it
     with pytest.raises(RuntimeError, match="PDF rendering failed"):
         _pdfs_in_workers([*jobs[:2], ("bad", bad, tmp_path / "bad.pdf")], 2, lambda rel: None)
+
+
+def test_pdf_workers_take_jobs_while_the_html_is_still_being_written(tmp_path):
+    """render_all hands each document to the workers as soon as its HTML is written: jobs added one by
+    one to running workers are all rendered and reported once; abort stops the workers."""
+    from patuh.audits.dossiers.render import PdfWorkers
+
+    done = []
+    pool = PdfWorkers(2, done.append)
+    for i in range(4):
+        h = tmp_path / f"d{i}.html"
+        h.write_text(f"<p>{'document ' * (30 * i + 1)}</p>", encoding="utf-8")
+        pool.add(f"d{i}", h, tmp_path / f"d{i}.pdf")
+    pool.finish()
+    assert sorted(done) == [f"d{i}" for i in range(4)]
+    assert all((tmp_path / f"d{i}.pdf").read_bytes().startswith(b"%PDF-") for i in range(4))
+
+    pool = PdfWorkers(2, done.append)
+    pool.add("d0", tmp_path / "d0.html", tmp_path / "again.pdf")
+    pool.abort()
+    assert all(p.returncode is not None for p in pool.procs)
