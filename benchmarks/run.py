@@ -665,9 +665,10 @@ def main(argv=None) -> None:
 
     if a.report:  # the tables of an earlier run, written again (e.g. after a change of the report)
         saved = json.loads(a.report.read_text(encoding="utf-8"))
-        store = "postgresql" if "postgresql" in a.report.name else "sqlite"
-        if store == "postgresql":
-            a.db = "postgresql://postgres@127.0.0.1:5432/patuh_bench_{size}"
+        # the database the run used, as it gave it (results files before it was kept: by file name)
+        a.db = saved.get("db") or (
+            "postgresql://postgres@127.0.0.1:5432/patuh_bench_{size}" if "postgresql" in a.report.name else None)
+        store = "postgresql" if a.db and a.db.startswith(("postgresql", "postgres")) else "sqlite"
         body = report(saved["results"], saved["machine"], a)
         for path in a.markdown or [ROOT / "README.md", ROOT / "docs" / "performance.md"]:
             write_markdown(path, body, store)
@@ -689,7 +690,7 @@ def main(argv=None) -> None:
     body = report(results, mach, a)
     store = "postgresql" if a.db and a.db.startswith(("postgresql", "postgres")) else "sqlite"
     a.json = a.json or HERE / ("results.json" if store == "sqlite" else "results-postgresql.json")
-    a.json.write_text(json.dumps({"machine": mach, "months": MONTHS, "seed": SEED, "results": results},
+    a.json.write_text(json.dumps({"machine": mach, "db": a.db, "months": MONTHS, "seed": SEED, "results": results},
                                  indent=1, default=str) + "\n", encoding="utf-8")
     targets_md = a.markdown or [ROOT / "README.md", ROOT / "docs" / "performance.md"]
     for path in targets_md:
