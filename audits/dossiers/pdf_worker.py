@@ -17,6 +17,17 @@ from .render import html_to_pdf
 
 
 def main() -> int:
+    # What is imported now lives as long as the worker: out of the garbage collector's sight
+    # (gc.freeze), the full collection html_to_pdf runs after each document does not walk it again.
+    import gc
+
+    import weasyprint  # noqa: F401  (html_to_pdf imports it on first use)
+
+    from .render import pdf_html_class
+
+    pdf_html_class()
+    gc.collect()
+    gc.freeze()
     for line in sys.stdin:
         if not line.strip():
             continue

@@ -787,16 +787,29 @@ def html_to_pdf(html: str, target: Path) -> None:
     fail on a font, WeasyPrint's own subsetting runs; with fontTools that stamps each subset font's
     `head.modified` with the wall clock unless SOURCE_DATE_EPOCH is set: it is set here to the
     document's own date, so two renderings of one audit stay equal on that path too. The fonts are
-    those the package ships (PDF_FONTS), whatever the machine has installed."""
+    those the package ships (PDF_FONTS), whatever the machine has installed.
+
+    Python's cyclic garbage collector is paused while one document is rendered and run once after
+    it: WeasyPrint builds millions of short-lived objects (boxes, styles, Pango wrappers), and the
+    collections they triggered, each walking every object still alive, were about 8-10 % of a
+    dossier's CPU. What the pause keeps alive until the end of the document is little (the largest
+    dossier peaks at 246 instead of 237 MB), since the document holds most of it anyway."""
+    import gc
+
     from .pdf_fonts import install as pdf_font_subsetting
 
     pdf_font_subsetting()
     ident = hashlib.sha256(html.encode("utf-8")).hexdigest()[:32].encode("ascii")
     saved = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = document_epoch(html)
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         render_document(html).write_pdf(str(target), pdf_identifier=ident)
     finally:
+        if collecting:
+            gc.enable()
+            gc.collect()
         if saved is None:
             os.environ.pop("SOURCE_DATE_EPOCH", None)
         else:
