@@ -31,7 +31,7 @@ from .calc.calendar import due_date
 from .calculators import CALCULATORS
 from .cases import add_fines, build_cases, case_facts, enforcement_history
 from .facts import Scope, contract_facts, employer_facts, employer_month_facts
-from .facts.scope import build_lookup_tables, drop_lookup_tables, employer_batches
+from .facts.scope import build_lookup_tables, drop_lookup_tables, employer_batches, gc_paused
 from .rulebook import rules_dir as default_rules_dir
 from .categories import Categories
 from .lifecycle import actions as recorded_actions
@@ -138,6 +138,10 @@ class _Judge:
         self.judged = {r.subject for r in finding_rules}
         self.cats = cats
 
+    # The cycle collector would walk the batch's facts, hits and findings again and again and find
+    # nothing (rules −25 %, evidence −12 % at 350k with it paused): paused for the batch, as for the
+    # facts; what the batch leaves is collected as usual after it.
+    @gc_paused()
     def __call__(self, b: Scope, say=lambda _msg: None, of: str = "") -> tuple[list[Finding], int, dict[str, float]]:
         spent = {}
         say(f"fakta / facts{of}")
@@ -342,29 +346,30 @@ def run_audit(
         drop_lookup_tables(conn)
         timings["evidence"] += time.perf_counter() - t
 
-        say("kasus / cases")
-        t = time.perf_counter()
-        names = dict(conn.execute(select(s.employers.c.employer_id, s.employers.c.name)
-                                  .where(s.employers.c.import_id == import_id)).all())
-        # reviews in force: a rejected finding stays listed but counts in no case (docs/lifecycle.md)
-        decided = reviews.decisions(conn)
-        for f in findings:
-            f.review = reviews.status(decided.get(f.finding_id), f.amount, f.late_fee)
-        counted = [f for f in findings if f.review != "tolak"]
-        # actions recorded with `patuh action` are read like the package's enforcement_actions
-        history = enforcement_history(conn, import_id)
-        stored = recorded_actions.history(conn, set(names))
-        for emp, acts in stored.items():
-            history[emp] = sorted(history.get(emp, []) + acts, key=lambda a: a["issued_on"])
-        cfacts = case_facts(counted, history, as_of, params, names, cats)
-        cases = build_cases(cfacts, Evaluator(ladder_rules, params, {}), cats) if cfacts else []
-        add_fines(cases, counted, letter_date or as_of, params, cats)
-        timings["cases"] = time.perf_counter() - t
-        try:
-            # a rejected (tolak) finding counts nowhere but its annex: not in found_unregistered either
-            cov = coverage.compute(sc, counted, coverage_year or int(period_to[:4]), cats)
-        except coverage.CoverageError as exc:
-            raise AuditError(str(exc)) from None
+        with gc_paused():  # cases and coverage: the same (cases 0.26–0.29 → 0.16–0.17 s at 350k)
+            say("kasus / cases")
+            t = time.perf_counter()
+            names = dict(conn.execute(select(s.employers.c.employer_id, s.employers.c.name)
+                                      .where(s.employers.c.import_id == import_id)).all())
+            # reviews in force: a rejected finding stays listed but counts in no case (docs/lifecycle.md)
+            decided = reviews.decisions(conn)
+            for f in findings:
+                f.review = reviews.status(decided.get(f.finding_id), f.amount, f.late_fee)
+            counted = [f for f in findings if f.review != "tolak"]
+            # actions recorded with `patuh action` are read like the package's enforcement_actions
+            history = enforcement_history(conn, import_id)
+            stored = recorded_actions.history(conn, set(names))
+            for emp, acts in stored.items():
+                history[emp] = sorted(history.get(emp, []) + acts, key=lambda a: a["issued_on"])
+            cfacts = case_facts(counted, history, as_of, params, names, cats)
+            cases = build_cases(cfacts, Evaluator(ladder_rules, params, {}), cats) if cfacts else []
+            add_fines(cases, counted, letter_date or as_of, params, cats)
+            timings["cases"] = time.perf_counter() - t
+            try:
+                # a rejected (tolak) finding counts nowhere but its annex: not in found_unregistered either
+                cov = coverage.compute(sc, counted, coverage_year or int(period_to[:4]), cats)
+            except coverage.CoverageError as exc:
+                raise AuditError(str(exc)) from None
         used = sorted((u.as_dict() for u in sc.used.values()), key=lambda d: (d["id"], str(d["key"]), d["valid_from"]))
 
     state = _state_hash(findings, stored, as_of)
@@ -440,6 +445,7 @@ def _scope_warnings(conn, sc: Scope, imp, as_given: dt.date | None) -> None:
                 "data after the earlier date may be missing or already known")
 
 
+@gc_paused()
 def _record(engine: Engine, r: AuditResult, used: list[dict], rulebook: dict, by: str | None, package: str) -> None:
     """Record the run (store.runs; same inputs, same id: a re-run overwrites) and its log event.
     One recording at a time (write_transaction): the next seq and the log's hash chain are read and
