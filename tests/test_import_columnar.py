@@ -266,3 +266,21 @@ def test_the_split_property_sees_plain_files():
         p = Path(d) / "x.csv"
         p.write_bytes(b"h1,h2,h3\n\xc3\xa9 ,\t,\x0b\n\xe2\x80\xa8,\x1c,a\r\n")
         assert columnar.plain_csv(p, 3)
+
+
+def test_a_file_changed_after_the_check_stops_the_load(tmp_path, monkeypatch):
+    """What is split is checked again: a file that plain_csv saw plain but that holds a quote when
+    it is read (changed in between) is refused whole, never split without its quotes' meaning."""
+    pkg = shutil.copytree(DEMO, tmp_path / "changed")
+    p = pkg / "payroll.csv"
+    lines = p.read_bytes().splitlines(keepends=True)
+    first = lines[1].split(b",")
+    first[3] = b'"Budi, S.Kom"'
+    p.write_bytes(b"".join([lines[0], b",".join(first[:3] + [first[3]] + first[4:])] + lines[2:]))
+    monkeypatch.setattr(columnar, "plain_csv", lambda path, width: True)
+    engine = get_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    with pytest.raises(PackageError) as exc:
+        load_package(pkg, engine)
+    engine.dispose()
+    assert any("payroll.csv after row 1: not readable as CSV" in e and "changed while it was read" in e
+               for e in exc.value.errors)

@@ -103,10 +103,14 @@ def row_blocks(
 def _row_blocks(src: Source, width: int, readers: list, base: tuple, row_path: Rows, split) -> Iterator[list[tuple]]:
     rownum = 1  # the header's
     for data in _lines(src.path):
+        # plain_csv read the file before; what is split is checked again, block by block, so a file
+        # changed in between stops the load instead of being split in a way csv.reader would not
+        plain = data.endswith(b"\n") and _plain_lines(data, width)
         try:
+            if not plain:
+                raise ValueError("no longer a plain CSV file")
             encoded = split(data)
         except ValueError as exc:
-            # plain_csv checked what Arrow could object to: reaching this is a file changed meanwhile
             raise ReadError(f"{src.label} after row {rownum}: not readable as CSV ({exc})"
                             " — was the file changed while it was read?") from None
         n = len(encoded[0][1])
