@@ -232,28 +232,10 @@ def cell_reader(col: Column) -> Callable[[str], Any]:
     raise ValueError(f"a {col.kind} column is not read from a cell")
 
 
-def compile_row_parser(
-    spec: TableSpec,
-    positions: dict[str, int],
-    *,
-    base: tuple,
-    bind_procs: list,
-    employer_ids: dict | None,
-    norm: Callable[[Any], Any],
-    memo: dict | None = None,
-) -> RowParser | None:
-    """``memo``: the load's memo of parsed cells by parser (see _memo_fill), shared by its tables.
-
-    The fast parser for ``spec``'s CSV with its columns at ``positions``, or None when the
-    table has none. ``base`` are the leading values of every tuple (import_id, src_file,
-    src_sheet); ``bind_procs`` the SQLAlchemy bind processors of ``spec.columns``; ``norm`` the
-    loader's cell normalisation (``load._norm``), applied before a validator as in the slow path."""
-    plan = column_plan(spec, positions, bind_procs=bind_procs, employer_ids=employer_ids, norm=norm, memo=memo)
-    return None if plan is None else compile_plan(spec, plan, base)
-
-
 def compile_plan(spec: TableSpec, plan: list[Column], base: tuple) -> RowParser:
-    """The row parser of ``plan`` (column_plan), ``base`` the leading values of every tuple."""
+    """The fast row parser of ``plan`` (column_plan) for ``spec``'s CSV: the row's tuple, or None to
+    leave the row to pydantic. ``base`` are the leading values of every tuple (import_id, src_file,
+    src_sheet)."""
     # the money and text readers written out inline: a function call per cell is what this saves
     ns: dict[str, Any] = {"REJECT": REJECT, "sen": sen, "int": int}
     body: list[str] = []

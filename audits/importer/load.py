@@ -278,43 +278,42 @@ class _Loader:
             width = len(header)
             by_columns = (translate is None and ctx.plan is not None and spec.row_check is None
                           and columnar.qualifies(src) and columnar.plain_csv(src.path, width))
-            if by_columns:
-                rows.close()  # read column-wise instead (columnar.py): the same rows, the same errors
-
-                def row_path(rownum: int, cells: list) -> tuple | None:
-                    return fast(rownum, cells) or slow(rownum, cells)
-
-                rows = iter(())
             try:
                 if by_columns:
+                    rows.close()  # read column-wise instead (columnar.py): the same rows, the same errors
+
+                    def row_path(rownum: int, cells: list) -> tuple | None:
+                        return fast(rownum, cells) or slow(rownum, cells)
+
                     for block in columnar.row_blocks(src, width, ctx.plan, ctx.base, row_path):
                         count += len(block)
                         write(block)
-                for rownum, cells in rows:
-                    if len(cells) > width and any(not _blank(c) for c in cells[width:]):
-                        # an unquoted 3,054,552 splits into three cells: never read it as 3
-                        err(f"{label} row {rownum}: {len(cells)} cells but the header has {width} columns" + (
-                            " — a comma inside a number or a text? write numbers without separators"
-                            " (3054552) and put text with commas in double quotes" if src.sheet is not None
-                            or form.format.delimiter == "," else
-                            f" — a {form.format.delimiter!r} inside a text? put text holding"
-                            f" {form.format.delimiter!r} in double quotes"))
-                        continue
-                    if translate is not None:
-                        cells = translate(rownum, cells)
-                        if cells is None:
+                else:
+                    for rownum, cells in rows:
+                        if len(cells) > width and any(not _blank(c) for c in cells[width:]):
+                            # an unquoted 3,054,552 splits into three cells: never read it as 3
+                            err(f"{label} row {rownum}: {len(cells)} cells but the header has {width} columns" + (
+                                " — a comma inside a number or a text? write numbers without separators"
+                                " (3054552) and put text with commas in double quotes" if src.sheet is not None
+                                or form.format.delimiter == "," else
+                                f" — a {form.format.delimiter!r} inside a text? put text holding"
+                                f" {form.format.delimiter!r} in double quotes"))
                             continue
-                    row = fast(rownum, cells)
-                    if row is None:
-                        row = slow(rownum, cells)
+                        if translate is not None:
+                            cells = translate(rownum, cells)
+                            if cells is None:
+                                continue
+                        row = fast(rownum, cells)
                         if row is None:
-                            continue
-                    append(row)
-                    count += 1
-                    if len(batch) >= BATCH:
-                        write(batch)
-                        batch = []
-                        append = batch.append
+                            row = slow(rownum, cells)
+                            if row is None:
+                                continue
+                        append(row)
+                        count += 1
+                        if len(batch) >= BATCH:
+                            write(batch)
+                            batch = []
+                            append = batch.append
             except ReadError as exc:
                 err(str(exc))
             else:
