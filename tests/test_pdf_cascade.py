@@ -29,18 +29,23 @@ def test_only_list_items_get_a_marker_style():
     assert pseudo == {("li", "marker")}, pseudo
 
 
-def test_same_pdf_bytes_as_with_weasyprints_own_stylesheet(db_url, tmp_path, monkeypatch):
-    """A police and a prosecutor's dossier (numbered steps: list markers) and the provincial report,
-    rendered with the trimmed and with WeasyPrint's own stylesheet: identical bytes."""
-    from weasyprint import HTML
-
+def _fixture_htmls(db_url, tmp_path) -> list:
+    """The HTML of the fixture run's dossiers and provincial report."""
     engine = get_engine(db_url)
     try:
         run_id = build_store(engine)
         paths = render_all(engine, run_id, tmp_path / "out", pdf=False)
     finally:
         engine.dispose()
-    htmls = [p for p in paths if p.suffix == ".html"]
+    return [p for p in paths if p.suffix == ".html"]
+
+
+def test_same_pdf_bytes_as_with_weasyprints_own_stylesheet(db_url, tmp_path, monkeypatch):
+    """A police and a prosecutor's dossier (numbered steps: list markers) and the provincial report,
+    rendered with the trimmed and with WeasyPrint's own stylesheet: identical bytes."""
+    from weasyprint import HTML
+
+    htmls = _fixture_htmls(db_url, tmp_path)
     assert {"kepolisian", "kejaksaan", "pemprov"} <= {p.parent.parent.name for p in htmls} | {p.parent.name for p in htmls}
     for p in htmls:
         html = p.read_text(encoding="utf-8")
@@ -80,13 +85,7 @@ def test_a_style_attribute_still_outranks_the_shared_stylesheet(tmp_path):
 def test_same_pdf_bytes_with_the_stylesheet_parsed_once(db_url, tmp_path, monkeypatch):
     """The dossiers and the provincial report with their stylesheet inlined (author sheet, parsed for
     each document) and shared (parsed once per process): identical bytes."""
-    engine = get_engine(db_url)
-    try:
-        run_id = build_store(engine)
-        paths = render_all(engine, run_id, tmp_path / "out", pdf=False)
-    finally:
-        engine.dispose()
-    for p in (p for p in paths if p.suffix == ".html"):
+    for p in _fixture_htmls(db_url, tmp_path):
         html = p.read_text(encoding="utf-8")
         assert render._split_style(html)[1] is not None, p
         render.html_to_pdf(html, tmp_path / "shared.pdf")
