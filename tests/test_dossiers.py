@@ -187,6 +187,33 @@ def test_pidana_dossier_of_unregistered_employer(store, tmp_path):
     assert "payroll.xlsx lembar payroll baris 2" in text
 
 
+def test_police_dossier_lists_each_deducted_payroll_row_once(store, tmp_path):
+    """The police dossier's deductions section lists every payroll row of the deducted shares; its
+    IURAN-PEKERJA-TIDAK-DISETOR sheets refer to those rows instead of repeating them. A dossier
+    without that section (the prosecutors') keeps the rows on the sheet."""
+    engine, run_id = store
+    _render(engine, run_id, tmp_path)
+    for employer in ("E001", "E003"):
+        html = _read(tmp_path, f"dossiers/kepolisian/{employer}/dossier.html")
+        number = re.search(r"<h2>(\d+)\. Potongan iuran per pekerja per bulan</h2>", html).group(1)
+        deductions = html[html.index(f"<h2>{number}. Potongan iuran per pekerja per bulan</h2>"):]
+        deductions = deductions[:deductions.index("</section>")]
+        rows = re.findall(r'<td class="src">([^<]*baris \d+)</td>', deductions)
+        assert rows and len(rows) == len(set(rows))
+        text = _text(html)
+        for row in rows:
+            assert text.count(row + " ") == 1, (employer, row)  # nowhere else in the dossier
+        refs = re.findall(r"(\d+) pekerja yang upahnya dipotong bulan ini, .*?: bagian (\d+), baris bulan ([A-Za-z]+ \d{4})", text)
+        assert refs and all(n == number for _, n, _ in refs)
+        # each sheet's count is the number of that month's rows in the deductions section
+        months = re.findall(r'<td>([A-Za-z]+ \d{4})</td><td class="num">Rp [\d.]+</td><td class="num">Rp [\d.]+</td><td class="src">', deductions)
+        assert all(int(k) == months.count(m) for k, _, m in refs)
+    kejaksaan = _read(tmp_path, "dossiers/kejaksaan/E001/dossier.html")
+    assert "pekerja yang upahnya dipotong bulan ini" not in kejaksaan
+    sheets = kejaksaan[kejaksaan.index("Lembar perhitungan</h2>"):]
+    assert "IURAN-PEKERJA-TIDAK-DISETOR</span>" in sheets and re.search(r'<td class="src">payroll[^<]* baris \d+</td>', sheets)
+
+
 def test_steps_strongest_first_and_this_dossier_marked(store, tmp_path):
     engine, run_id = store
     _render(engine, run_id, tmp_path)

@@ -11,7 +11,9 @@
   instead of repeating the month's bill;
 - for the police: the elements of UU 24/2011 Pasal 55 jo. Pasal 19 ayat (1)–(2), each with its
   evidence, the witnesses (the workers whose wages were cut) and the deductions month by month per
-  worker with their source rows.
+  worker with their source rows. That section is where the police dossier lists those payroll
+  rows: its IURAN-PEKERJA-TIDAK-DISETOR sheets and its evidence refer to it rather than list them
+  again (the same rows twice were about a fifth of the table cells of the police dossiers).
 """
 from __future__ import annotations
 
