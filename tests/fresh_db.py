@@ -17,6 +17,8 @@ def empty(url: str) -> None:
         with engine.begin() as conn:
             metadata.drop_all(conn)
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            if conn.dialect.name == "postgresql":  # migration 0007's trigger functions
+                conn.execute(text("DROP FUNCTION IF EXISTS patuh_rows_name_an_import, patuh_import_still_named CASCADE"))
     finally:
         engine.dispose()
 

@@ -1,12 +1,13 @@
 """Store: migrations give exactly the schema; Money is exact and sums come back as Decimal."""
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import func, insert, inspect, select
+from sqlalchemy import Date, func, insert, inspect, select
 
 from patuh.audits.store import schema as s
 from patuh.audits.store.db import ensure_schema, get_engine, resolve_url
@@ -26,7 +27,56 @@ def test_migrating_empty_db_gives_exactly_metadata(engine):
     assert names == set(s.metadata.tables) | {"alembic_version"}
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), s.metadata)
-    assert diff == []
+    if engine.dialect.name == "postgresql":
+        # migration 0007: these four references are checked by statement triggers instead
+        # (test_import_references_are_enforced below holds them to the same rules)
+        assert sorted((d[0], d[1].parent.name) for d in diff) == [("add_fk", t) for t in sorted(BIG_TABLES)]  # metadata has them, the database not
+    else:
+        assert diff == []
+
+
+BIG_TABLES = ("participants", "declarations", "payments", "payroll")
+
+
+def test_import_references_are_enforced(engine):
+    """Data rows name an import that exists, and an import still named cannot go: the foreign keys
+    on SQLite, on PostgreSQL the triggers of migration 0007 for the four big tables, including rows
+    written by the loader's COPY."""
+    from sqlalchemy.exc import IntegrityError
+
+    from patuh.audits.importer.write import row_writer
+
+    ensure_schema(engine)
+    row = dict(src_file="p.csv", src_row=2, employer_id="E", period="2025-01", nik="1" * 16, name="n",
+               employment="pkwtt", wage=Decimal(1), bpjs_deduction=Decimal(0))
+    with engine.begin() as conn:
+        imp = conn.execute(insert(s.imports).values(package_hash="r" * 64)).inserted_primary_key[0]
+        conn.execute(insert(s.payroll), [dict(row, import_id=imp)])
+    for t in BIG_TABLES:  # through SQLAlchemy, to an import that is not there
+        values = {c.name: row.get(c.name, dt.date(2025, 1, 1) if isinstance(c.type, Date) else "x")
+                  for c in s.DATA_TABLES[t].c if c.name not in ("row_id",) and not c.nullable}
+        values.update(import_id=imp + 1, src_file="p.csv", src_row=2)
+        for c in s.DATA_TABLES[t].c:
+            if isinstance(c.type, s.Money):
+                values[c.name] = Decimal(1)
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(insert(s.DATA_TABLES[t]), [values])
+    # through the loader's writer (COPY on PostgreSQL), to an import that is not there
+    columns = ["import_id", "src_file", "src_sheet", "src_row", "employer_id", "period", "nik", "name",
+               "employment", "wage", "bpjs_deduction"]
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        with row_writer(conn, s.payroll, columns, constant=3) as write:
+            write([(imp + 1, "p.csv", None, 3, "E", "2025-01", "2" * 16, "n", "pkwtt", 100, 0)])
+    with pytest.raises(IntegrityError), engine.begin() as conn:  # renumbering an import still named
+        conn.execute(s.imports.update().where(s.imports.c.import_id == imp).values(import_id=imp + 1))
+    with pytest.raises(IntegrityError), engine.begin() as conn:  # pointing a row elsewhere
+        conn.execute(s.payroll.update().values(import_id=imp + 1))
+    with pytest.raises(IntegrityError), engine.begin() as conn:  # deleting it
+        conn.execute(s.imports.delete().where(s.imports.c.import_id == imp))
+    with engine.begin() as conn:  # once nothing names it, it can go
+        conn.execute(s.payroll.delete())
+        conn.execute(s.imports.delete().where(s.imports.c.import_id == imp))
+        assert conn.execute(select(func.count()).select_from(s.imports)).scalar() == 0
 
 
 def test_money_is_exact_and_sums_are_decimal(engine):
@@ -71,3 +121,37 @@ def test_resolve_url(monkeypatch):
     monkeypatch.setenv("PATUH_DB", "sqlite:///env.db")
     assert resolve_url(None) == "sqlite:///env.db"
     assert resolve_url("sqlite:///cli.db") == "sqlite:///cli.db"
+
+
+def test_migration_0007_up_and_down_keeps_rows_and_the_rule(engine):
+    """A store at 0006 with loaded rows, migrated to head and back: the rows stay, and at each end
+    an import still named by a payroll row cannot be deleted (triggers at head on PostgreSQL, the
+    foreign key at 0006 and on SQLite)."""
+    from alembic import command
+    from sqlalchemy.exc import IntegrityError
+
+    from patuh.audits.store.db import alembic_config
+
+    def migrate(how, revision):
+        cfg = alembic_config(engine)
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            how(cfg, revision)
+
+    def refused_delete():
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(s.imports.delete())
+
+    migrate(command.upgrade, "0006")
+    with engine.begin() as conn:
+        imp = conn.execute(insert(s.imports).values(package_hash="m" * 64)).inserted_primary_key[0]
+        conn.execute(insert(s.payroll), [dict(import_id=imp, src_file="p.csv", src_row=2, employer_id="E", period="2025-01",
+                                              nik="1" * 16, name="n", employment="pkwtt", wage=Decimal(5), bpjs_deduction=Decimal(0))])
+    ensure_schema(engine)
+    refused_delete()
+    migrate(command.downgrade, "0006")
+    refused_delete()
+    with engine.connect() as conn:
+        assert conn.execute(select(s.payroll.c.wage)).scalars().all() == [Decimal(5)]
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), s.metadata)
+    assert diff == []  # the foreign keys are back

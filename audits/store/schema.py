@@ -134,6 +134,8 @@ import_files = Table(
 def _src_columns():
     return [
         Column("row_id", Integer, primary_key=True, autoincrement=True),
+        # on PostgreSQL participants, declarations, payments and payroll enforce this reference by
+        # triggers, once per statement, instead of a foreign key checked per row (migration 0007)
         Column("import_id", Integer, ForeignKey("imports.import_id"), nullable=False),
         Column("src_file", Text, nullable=False),
         Column("src_sheet", Text),
