@@ -203,15 +203,41 @@ def test_police_dossier_lists_each_deducted_payroll_row_once(store, tmp_path):
         text = _text(html)
         for row in rows:
             assert text.count(row + " ") == 1, (employer, row)  # nowhere else in the dossier
-        refs = re.findall(r"(\d+) pekerja yang upahnya dipotong bulan ini, .*?: bagian (\d+), baris bulan ([A-Za-z]+ \d{4})", text)
+        refs = re.findall(r"dipotong bulan ini: (\d+) orang, .*? di bagian (\d+) \(baris dengan Bulan ([A-Za-z]+ \d{4}),", text)
         assert refs and all(n == number for _, n, _ in refs)
         # each sheet's count is the number of that month's rows in the deductions section
         months = re.findall(r'<td>([A-Za-z]+ \d{4})</td><td class="num">Rp [\d.]+</td><td class="num">Rp [\d.]+</td><td class="src">', deductions)
         assert all(int(k) == months.count(m) for k, _, m in refs)
     kejaksaan = _read(tmp_path, "dossiers/kejaksaan/E001/dossier.html")
-    assert "pekerja yang upahnya dipotong bulan ini" not in kejaksaan
+    assert "dipotong bulan ini:" not in kejaksaan
     sheets = kejaksaan[kejaksaan.index("Lembar perhitungan</h2>"):]
     assert "IURAN-PEKERJA-TIDAK-DISETOR</span>" in sheets and re.search(r'<td class="src">payroll[^<]* baris \d+</td>', sheets)
+
+
+def test_police_deductions_section_shows_sen(store, tmp_path):
+    """The deductions section is where the sheets send the reader: a deduction with sen is shown
+    to the sen there, as the sheet's own sum of it is."""
+    import json
+
+    from sqlalchemy import select, update
+
+    from patuh.audits.store import schema as s
+
+    engine, run_id = store
+    f = s.findings
+    with engine.begin() as conn:
+        fid, ev = conn.execute(select(f.c.finding_id, f.c.evidence_json).where(
+            f.c.employer_id == "E003", f.c.category == "IURAN-PEKERJA-TIDAK-DISETOR").order_by(f.c.finding_id)).first()
+        ev = json.loads(ev)
+        ev["workers"][0]["bpjs_deduction"] = str(Decimal(ev["workers"][0]["bpjs_deduction"]) + Decimal("0.45"))
+        conn.execute(update(f).where(f.c.finding_id == fid).values(evidence_json=json.dumps(ev)))
+    _render(engine, run_id, tmp_path)
+    html = _read(tmp_path, "dossiers/kepolisian/E003/dossier.html")
+    section = html[html.index("Potongan iuran per pekerja per bulan</h2>"):]
+    section = section[:section.index("</section>")]
+    kept = fmt.rupiah_exact(ev["workers"][0]["bpjs_deduction"])
+    assert kept.endswith(",45") and kept in section
+    assert len(re.findall(r"Rp [\d.]+,45</th>", section)) == 2  # the month's total and the total
 
 
 def test_steps_strongest_first_and_this_dossier_marked(store, tmp_path):
