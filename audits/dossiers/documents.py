@@ -13,7 +13,7 @@
   evidence, the witnesses (the workers whose wages were cut) and the deductions month by month per
   worker with their source rows. That section is where the police dossier lists those payroll
   rows: its IURAN-PEKERJA-TIDAK-DISETOR sheets and its evidence refer to it rather than list them
-  again (the same rows twice were about a fifth of the table cells of the police dossiers).
+  again (the same rows twice were about a quarter of the police dossiers' table cells).
 """
 from __future__ import annotations
 
