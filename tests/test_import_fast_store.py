@@ -19,7 +19,7 @@ from sqlalchemy import insert, select
 from fresh_db import empty
 
 from patuh.audits.importer import PackageError, load_package
-from patuh.audits.importer import write as write_mod
+from patuh.audits.store import bulk as write_mod
 from patuh.audits.importer.load import _norm
 from patuh.audits.importer.models import SPECS
 from patuh.audits.importer.reader import discover, iter_rows

@@ -44,7 +44,7 @@ def test_import_references_are_enforced(engine):
     written by the loader's COPY."""
     from sqlalchemy.exc import IntegrityError
 
-    from patuh.audits.importer.write import row_writer
+    from patuh.audits.store.bulk import row_writer
 
     ensure_schema(engine)
     row = dict(src_file="p.csv", src_row=2, employer_id="E", period="2025-01", nik="1" * 16, name="n",

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from fractions import Fraction
 from itertools import islice
+from operator import itemgetter
 
 from sqlalchemy import BigInteger, Column, Date, MetaData, String, Table, insert, or_, select, text, type_coerce
 from sqlalchemy.engine import Connection
@@ -18,6 +19,7 @@ from sqlalchemy.engine import Connection
 from patuh.audits.calc.calendar import months_between, period_end, period_start
 from patuh.audits.calc.minimum import minimum_wage
 from patuh.audits.store import schema as s
+from patuh.audits.store.bulk import row_writer
 from patuh.engine.parameters import ParamUse, ParameterStore
 
 
@@ -177,30 +179,21 @@ def build_lookup_tables(sc: "Scope") -> None:
         conn.execute(insert(TT_MINIMUM), minimums)
     spans = active_spans(conn, sc.import_id, sc.period_from, sc.period_to)
     # written as read, SPAN_CHUNK at a time: the participants are streamed (on PostgreSQL through a
-    # server-side cursor) while their spans are inserted, so no worker holds them all
+    # server-side cursor) while their spans are inserted, so no worker holds them all. On PostgreSQL
+    # row_writer COPYs (SQLAlchemy's executemany of INSERTs took 0.56-0.62 s for the 29,867 spans of
+    # the 350k package in every worker, COPY 0.05-0.07 s): one COPY a chunk, none open while the
+    # cursor reads
+    columns = [c.name for c in TT_ACTIVE.c]
+    as_row = itemgetter(*columns)
     while chunk := list(islice(spans, SPAN_CHUNK)):
-        _insert_spans(conn, chunk)
+        with row_writer(conn, TT_ACTIVE, columns) as write:
+            write(list(map(as_row, chunk)))
     if conn.dialect.name == "postgresql":
         # autovacuum never analyses a temporary table: without statistics PostgreSQL read the
         # evidence's unregistered workers by a plan 5-8x slower (6 s against 0.8 s at 350k rows).
         # Not tt_minimum_wages: with its statistics the payroll pass took a plan twice as slow.
         for table in (TT_ACTIVE, TT_PERIODS):
             conn.execute(text(f"ANALYZE {table.name}"))
-
-
-def _insert_spans(conn: Connection, spans: list[dict]) -> None:
-    """Into tt_active_participants. On PostgreSQL with psycopg by COPY: each audit worker writes the
-    province's spans, and INSERTs (SQLAlchemy's executemany) took 0.56-0.62 s for the 29,867 spans
-    of the 350k package where COPY takes 0.05-0.07 s. Each chunk is its own COPY, between two reads
-    of the participants' server-side cursor."""
-    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
-        names = [c.name for c in TT_ACTIVE.c]
-        dbapi = conn.connection.dbapi_connection  # the same connection: its temporary table
-        with dbapi.cursor() as cur, cur.copy(f"COPY {TT_ACTIVE.name} ({', '.join(names)}) FROM STDIN") as copy:
-            for span in spans:
-                copy.write_row([span[n] for n in names])
-        return
-    conn.execute(insert(TT_ACTIVE), spans)
 
 
 def _month(day: dt.date) -> str:

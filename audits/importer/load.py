@@ -16,7 +16,7 @@ and otherwise — always for the other tables and for XLSX — through the pydan
 checks (``_Table.slow_row``), which are the only source of error messages. A plain CSV file of
 payroll, declarations or payments (no quotes, one line a row: ``columnar.py``) is split column-wise
 instead, each distinct cell text read once, and only its rows with a refused cell take that row
-path. The tuples are written without per-value type processing (``write.py``).
+path. The tuples are written without per-value type processing (``audits/store/bulk.py``).
 """
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ from .fields import FieldError, iso_date, not_utf8, regency_or_province_code, sh
 from .forms import Forms, parse_forms, read_header, row_translator, xlsx_fast
 from .models import REQUIRED_TABLES, REQUIRED_WHEN_NPP, SPECS, TableSpec
 from .reader import PACKAGE_YAML, Discovery, ReadError, Source, _blank, discover, iter_rows, sha256_file
-from .write import bind_processors, row_writer
+from patuh.audits.store.bulk import bind_processors, row_writer
 
 ERROR_LIMIT = 200
 PER_CAUSE = 10  # errors shown for one cause (file, column, problem) before they are counted only

@@ -1,9 +1,10 @@
-"""Writing validated rows: tuples of database-ready values, no per-value SQLAlchemy type processing.
+"""Writing many rows: tuples of database-ready values, no per-value SQLAlchemy type processing.
 
-The loader hands over rows as tuples in the order of ``columns`` whose values are already what
-SQLAlchemy's bind processors would have sent to the driver for the typed ``audits.store.schema``
-column (:func:`bind_processors`): money as integer sen (``Money``), dates as ``date`` objects on
-PostgreSQL and as SQLAlchemy's ``YYYY-MM-DD`` text on SQLite. So the rows are inserted without
+Used by the loader for a package's rows and by the facts for their lookup tables. Rows come as
+tuples in the order of ``columns`` whose values are already what SQLAlchemy's bind processors
+would have sent to the driver for the typed ``audits.store.schema`` column (:func:`bind_processors`):
+money as integer sen (``Money``), dates as ``date`` objects on PostgreSQL and as SQLAlchemy's
+``YYYY-MM-DD`` text on SQLite. So the rows are inserted without
 types and read back through the typed schema exactly as before.
 
 - SQLite: ``INSERT … VALUES (…), (…), …`` of up to ``SQLITE_ROWS`` rows per statement through
