@@ -770,6 +770,9 @@ def render_document(html: str, base_url: str | None = None, **options):
     from weasyprint import CSS
     from weasyprint.text.fonts import FontConfiguration
 
+    from .pdf_speedups import install as faster_weasyprint
+
+    faster_weasyprint()
     base_url = base_url or str(HERE)
     font_config = FontConfiguration()
     sheets = [CSS(string=pdf_font_css(), font_config=font_config)]
