@@ -42,8 +42,11 @@ ORIGINAL_SOURCES = {
 _saved: dict[str, object] = {}
 
 
-def source_hash(function) -> str:
-    return hashlib.sha256(inspect.getsource(function).encode("utf-8")).hexdigest()
+def source_hash(function) -> str | None:
+    try:
+        return hashlib.sha256(inspect.getsource(function).encode("utf-8")).hexdigest()
+    except (OSError, TypeError):  # no source to compare (an install without .py files)
+        return None
 
 
 def _make_resolve_percentages():
@@ -236,6 +239,7 @@ def _put(name: str, old, new) -> None:
 
 _MAKERS = {"resolve_percentages": _make_resolve_percentages, "Layout.setup": _make_layout_setup}
 _replacements: dict[str, object] = {}
+_refused: set[str] = set()  # WeasyPrint's own differs from what these were written from: left alone
 _off = False
 
 
@@ -244,8 +248,13 @@ def install() -> list[str]:
     names of those replaced."""
     if _off:
         return []
+    if len(_replacements) + len(_refused) == len(_MAKERS):  # every document calls this
+        return sorted(_replacements)
     for name, current in _current().items():
-        if name in _replacements or source_hash(current) != ORIGINAL_SOURCES[name]:
+        if name in _replacements or name in _refused:
+            continue
+        if source_hash(current) != ORIGINAL_SOURCES[name]:
+            _refused.add(name)
             continue
         _saved[name] = current
         _replacements[name] = _MAKERS[name]()
@@ -254,8 +263,10 @@ def install() -> list[str]:
 
 
 def uninstall() -> None:
+    """WeasyPrint's own functions again; the next install() checks their source anew."""
     for name in list(_replacements):
         _put(name, _replacements.pop(name), _saved.pop(name))
+    _refused.clear()
 
 
 @contextmanager
