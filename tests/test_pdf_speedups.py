@@ -42,6 +42,7 @@ table { border-collapse: collapse; width: 100%; } td { border: 1px solid; paddin
 <div class="grid"><div>kiri</div><div>kanan</div></div>
 <div class="col"><p>kolom satu</p><p>kolom dua</p></div>
 <pre>	tab	dan spasi</pre>
+<p style="font-variation-settings: 'wght' 0">variasi</p><p style="font-variation-settings: 'wght' -0">variasi nol negatif</p>
 </body></html>"""
 
 
@@ -136,3 +137,14 @@ def test_the_same_pdf_bytes_on_the_fixture_dossiers(db_url, tmp_path):
         with pdf_speedups.stock():
             stock = _pdf(html, tmp_path / "stock.pdf")
         assert _pdf(html, tmp_path / "fast.pdf") == stock, p
+
+
+def test_an_empty_language_override_fails_as_in_weasyprint(tmp_path):
+    """WeasyPrint sets no language for `font-language-override: ""` and fails later; so does the
+    replacement (equivalent, errors included)."""
+    html = "<html><body style=\"font-family: 'Patuh Sans'\"><p style=\"font-language-override: ''\">Halo dunia</p></body></html>"
+    with pdf_speedups.stock():
+        with pytest.raises(AttributeError, match="language"):
+            render.html_to_pdf(html, tmp_path / "stock.pdf")
+    with pytest.raises(AttributeError, match="language"):
+        render.html_to_pdf(html, tmp_path / "fast.pdf")

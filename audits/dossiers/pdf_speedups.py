@@ -92,7 +92,7 @@ def _make_resolve_percentages():
             heights = (("min_height", 0), ("max_height", inf))
         else:
             heights = (("height", cb_height), ("min_height", cb_height), ("max_height", cb_height))
-        for name, refer_to in heights:
+        for name, refer_to in heights:  # the loop above again, inline: a call per property is the cost saved
             value = style[name]
             unit = getattr(value, "unit", None)
             if unit == "px":
@@ -151,14 +151,20 @@ def _make_layout_setup():
                 lang_p, _ = unicode_to_char_p(lang)
                 language = pango.pango_language_from_string(lang_p)
                 pango.pango_context_set_language(pango_context, language)
-            else:
+            elif lang is None:
                 language = pango.pango_language_get_default()
+            else:  # an empty font-language-override: WeasyPrint sets no language (and fails later)
+                language = None
             entry = contexts[key] = (pango_context, language)
-        pango_context, self.language = entry
+        pango_context, language = entry
+        if language is not None:
+            self.language = language
 
         assert not isinstance(style["font_family"], str), "font_family should be a list"
+        # the variation settings as the description's text has them: 0.0 and -0.0 are equal keys but
+        # different descriptions, hence different fonts in the PDF
         font_key = (style["font_family"], style["font_style"], style["font_stretch"], style["font_weight"],
-                    style["font_size"], style["font_variant_caps"], style["font_variation_settings"])
+                    style["font_size"], style["font_variant_caps"], str(style["font_variation_settings"]))
         try:
             font_description = descriptions.get(font_key)
         except TypeError:  # a value that cannot be a key: made each time, as WeasyPrint does
