@@ -39,9 +39,6 @@ ORIGINAL_SOURCES = {
     "Layout.setup": "fb227a55094f41d42fbd57f180d8b7a9a1e741969ec8ddb3fd5cd80920257442",
 }
 
-_saved: dict[str, object] = {}
-
-
 def source_hash(function) -> str | None:
     try:
         return hashlib.sha256(inspect.getsource(function).encode("utf-8")).hexdigest()
@@ -194,17 +191,14 @@ def _make_layout_setup():
                     style["font_variant_caps"], style["font_variant_numeric"], style["font_variant_alternates"],
                     style["font_variant_east_asian"], style["font_feature_settings"])
         try:
-            features = feature_strings.get(variants)
-        except TypeError:
-            variants, features = None, None
+            features, cacheable = feature_strings.get(variants), True
+        except TypeError:  # a value that cannot be a key: made each time
+            features, cacheable = None, False
         if features is None:
-            features = font_features(*variants) if variants is not None else font_features(
-                style["font_kerning"], style["font_variant_ligatures"], style["font_variant_position"],
-                style["font_variant_caps"], style["font_variant_numeric"], style["font_variant_alternates"],
-                style["font_variant_east_asian"], style["font_feature_settings"])
+            features = font_features(*variants)
             if features:
                 features = ",".join(f"{key} {value}" for key, value in features.items()).encode()
-            if variants is not None:
+            if cacheable:
                 feature_strings[variants] = features
         if features:
             # WeasyPrint keeps one Pango attribute per feature string, per document
@@ -245,6 +239,7 @@ def _put(name: str, old, new) -> None:
 
 _MAKERS = {"resolve_percentages": _make_resolve_percentages, "Layout.setup": _make_layout_setup}
 _replacements: dict[str, object] = {}
+_saved: dict[str, object] = {}  # WeasyPrint's own, while replaced
 _refused: set[str] = set()  # WeasyPrint's own differs from what these were written from: left alone
 _off = False
 
