@@ -39,6 +39,7 @@ from patuh.audits.store import schema as s
 from patuh.audits.store.db import ensure_schema, write_transaction
 
 from . import columnar
+from .ahead import Ahead
 from .fast import column_plan, compile_plan
 from . import package_yaml
 from .fields import FieldError, iso_date, not_utf8, regency_or_province_code, show, text
@@ -72,6 +73,8 @@ class LoadResult:
     rows: dict[str, int]
     warnings: list[str]
     seconds: float
+    # tables loaded ahead by forked processes (ahead.py): the child's wall seconds for each
+    ahead: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -571,10 +574,13 @@ def _load(folder: Path, d: Discovery, engine: Engine, t0: float, forms: Forms | 
             )
         ).inserted_primary_key[0]
         loader = _Loader(conn, import_id, errors, warnings, forms)
-        for name, spec in SPECS.items():
-            src = d.sources.get(name)
-            if src is not None:
-                loader.load(spec, src)
+        with Ahead(loader, d.sources, SPECS) as early:  # big tables loaded by forked processes (ahead.py)
+            for name, spec in SPECS.items():
+                src = d.sources.get(name)
+                if src is not None and not early.take(spec, src):
+                    loader.load(spec, src)
+                early.passed(name)
+        ahead = dict(early.seconds)
         if loader.npp_row is not None:
             lbl, rownum = loader.npp_row
             for table in REQUIRED_WHEN_NPP:
@@ -600,7 +606,7 @@ def _load(folder: Path, d: Discovery, engine: Engine, t0: float, forms: Forms | 
             s.imports.update().where(s.imports.c.import_id == import_id).values(warnings=json.dumps(warnings))
         )
         _refresh_statistics(conn, [name for name, n in loader.rows.items() if n])
-    return LoadResult(import_id, False, dict(loader.rows), warnings, time.perf_counter() - t0)
+    return LoadResult(import_id, False, dict(loader.rows), warnings, time.perf_counter() - t0, ahead)
 
 
 def _refresh_statistics(conn: Connection, tables: list[str]) -> None:

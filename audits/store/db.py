@@ -106,10 +106,22 @@ def write_transaction(engine: Engine, lock: str) -> Iterator[Connection]:
                 if dbapi.in_transaction:  # an error before SQLAlchemy saw the transaction
                     dbapi.rollback()
                 dbapi.isolation_level = saved
+                _after_transaction(conn)
         return
-    with engine.begin() as conn:
-        take_lock(conn, lock)
-        yield conn
+    with engine.connect() as conn:
+        try:
+            with conn.begin():
+                take_lock(conn, lock)
+                yield conn
+        finally:
+            _after_transaction(conn)
+
+
+def _after_transaction(conn: Connection) -> None:
+    """What the transaction's work asked to be done after its end, on its connection, before the
+    connection goes back to the pool: e.g. DETACH of a database attached inside it (ahead.py)."""
+    for fn in conn.info.pop("after_transaction", ()):
+        fn(conn)
 
 
 def ensure_schema(engine: Engine) -> None:

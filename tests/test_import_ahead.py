@@ -1,0 +1,146 @@
+"""Big tables loaded ahead by forked processes (audits/importer/ahead.py) give what a load in one
+process gives: the same rows with the same ids, source rows and stored types; for a broken
+package the same errors in the same order; and nothing left behind — no scratch file, no database
+still attached to a pooled connection.
+
+Each package is loaded twice into a new SQLite file: with every table ahead that can be
+(`AHEAD_FROM_BYTES` 0, two workers) and in one process (`PATUH_LOAD_WORKERS=1`). PostgreSQL always
+loads in one process, so these run on SQLite only."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from test_import_columnar import mutated, rewrite
+from test_import_fast_store import stored
+
+from patuh.audits.importer import PackageError, ahead, load_package
+from patuh.audits.importer.models import SPECS
+from patuh.audits.store.db import get_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "fixtures" / "kalbar-demo"
+# the demo's tables that can go ahead with no size threshold: all but the key tables
+AHEAD = {p.stem for p in DEMO.glob("*.csv") if p.stem in SPECS} - set(ahead.KEY_TABLES)
+
+
+@pytest.fixture(autouse=True)
+def sqlite_only(db_url):
+    if db_url.startswith("postgresql"):
+        pytest.skip("PostgreSQL loads in one process (ahead.py): nothing to compare there")
+
+
+def load(pkg: Path, folder: Path, monkeypatch, workers: int) -> tuple:
+    folder.mkdir()
+    with monkeypatch.context() as m:
+        m.setenv("PATUH_LOAD_WORKERS", str(workers))
+        m.setattr(ahead, "AHEAD_FROM_BYTES", 0)
+        engine = get_engine(f"sqlite:///{folder / 'store.db'}")
+        try:
+            r = load_package(pkg, engine)
+            outcome = ("loaded", r.rows, r.warnings)
+            taken = set(r.ahead)
+        except PackageError as exc:
+            outcome = ("refused", exc.errors, exc.total)
+            taken = None
+        with engine.connect() as conn:  # the pooled connection the load used: nothing attached is left
+            attached = [row[1] for row in conn.exec_driver_sql("PRAGMA database_list")]
+        got = stored(engine)
+        engine.dispose()
+    assert not [a for a in attached if a not in ("main", "temp")], attached
+    assert sorted(p.name for p in folder.iterdir()) == ["store.db"]  # no scratch folder left
+    return outcome, got, taken
+
+
+def assert_same(pkg: Path, tmp_path: Path, monkeypatch) -> tuple:
+    early = load(pkg, tmp_path / f"{pkg.name}-ahead", monkeypatch, 2)
+    one = load(pkg, tmp_path / f"{pkg.name}-one", monkeypatch, 1)
+    assert early[0] == one[0]
+    assert early[1] == one[1]
+    assert one[2] in (None, set())
+    return early[0], early[2]
+
+
+def test_valid_package_is_loaded_ahead_and_stored_alike(tmp_path, monkeypatch):
+    outcome, taken = assert_same(shutil.copytree(DEMO, tmp_path / "demo"), tmp_path, monkeypatch)
+    assert outcome[0] == "loaded"
+    assert taken == AHEAD
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_broken_package_gets_the_same_errors_in_the_same_order(tmp_path, monkeypatch, seed):
+    outcome, _ = assert_same(mutated(tmp_path / f"m{seed}", seed, rate=0.004), tmp_path, monkeypatch)
+    assert outcome[0] == "refused" and outcome[2] > 3
+
+
+def test_a_duplicate_key_is_reported_by_the_loading_process(tmp_path, monkeypatch):
+    pkg = shutil.copytree(DEMO, tmp_path / "dup")
+    rewrite(pkg / "payroll.csv", lambda rows: rows + [rows[5]])
+    outcome, _ = assert_same(pkg, tmp_path, monkeypatch)
+    assert outcome[0] == "refused" and any("already given in row" in e for e in outcome[1])
+
+
+def test_unknown_employers_and_quoted_cells_alike(tmp_path, monkeypatch):
+    """Errors in one table ahead, a valid table ahead read row by row (quotes), in one package."""
+    pkg = shutil.copytree(DEMO, tmp_path / "mixed")
+
+    def unknown(rows):
+        rows[3][rows[0].index("employer_id")] = "E-NOBODY"
+        return rows
+
+    def quoted(rows):
+        rows[2][rows[0].index("name")] = 'Budi "Ucok", S.T.'
+        return rows
+
+    rewrite(pkg / "declarations.csv", unknown)
+    rewrite(pkg / "payroll.csv", quoted)
+    outcome, _ = assert_same(pkg, tmp_path, monkeypatch)
+    assert outcome[0] == "refused" and any("E-NOBODY" in e for e in outcome[1])
+
+
+def test_a_child_that_dies_leaves_its_table_to_the_loading_process(tmp_path, monkeypatch):
+    def dies(*_args):
+        os._exit(3)
+
+    monkeypatch.setattr(ahead, "_child", dies)
+    outcome, taken = assert_same(shutil.copytree(DEMO, tmp_path / "dies"), tmp_path, monkeypatch)
+    assert outcome[0] == "loaded" and taken == set()
+
+
+def test_a_child_that_fails_leaves_its_table_to_the_loading_process(tmp_path, monkeypatch):
+    """An exception in a child (here: no scratch table to write) is not the load's error."""
+    monkeypatch.setattr(ahead, "_scratch_table", lambda name: (_ for _ in ()).throw(OSError("no room")))
+    outcome, taken = assert_same(shutil.copytree(DEMO, tmp_path / "fails"), tmp_path, monkeypatch)
+    assert outcome[0] == "loaded" and taken == set()
+
+
+def test_a_second_load_into_the_same_store_goes_ahead_again(tmp_path, monkeypatch):
+    """The ids of a second import follow the first's, as in one process; the aliases are free again."""
+    first = shutil.copytree(DEMO, tmp_path / "first")
+    second = shutil.copytree(DEMO, tmp_path / "second")
+    rewrite(second / "payroll.csv", lambda rows: rows[:-3])
+    got = {}
+    for workers in (2, 1):
+        folder = tmp_path / f"two-{workers}"
+        folder.mkdir()
+        with monkeypatch.context() as m:
+            m.setenv("PATUH_LOAD_WORKERS", str(workers))
+            m.setattr(ahead, "AHEAD_FROM_BYTES", 0)
+            engine = get_engine(f"sqlite:///{folder / 'store.db'}")
+            taken = [set(load_package(pkg, engine).ahead) for pkg in (first, second)]
+            got[workers] = stored(engine)
+            engine.dispose()
+        assert taken == ([AHEAD, AHEAD] if workers == 2 else [set(), set()])
+    assert got[2] == got[1]
+
+
+def test_small_files_and_postgresql_load_in_turn(monkeypatch):
+    monkeypatch.setenv("PATUH_LOAD_WORKERS", "1")
+    assert not ahead.wanted()
+    monkeypatch.setenv("PATUH_LOAD_WORKERS", "x")
+    with pytest.raises(ValueError, match="PATUH_LOAD_WORKERS"):
+        ahead.wanted()
+    assert ahead.AHEAD_FROM_BYTES > (DEMO / "payroll.csv").stat().st_size  # the demo loads in one process
