@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Callable
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Engine
 
 from patuh.engine.evaluator import Evaluator
@@ -31,7 +31,7 @@ from .calc.calendar import due_date
 from .calculators import CALCULATORS
 from .cases import add_fines, build_cases, case_facts, enforcement_history
 from .facts import Scope, contract_facts, employer_facts, employer_month_facts
-from .facts.scope import build_lookup_tables, drop_lookup_tables, employer_batches, gc_paused
+from .facts.scope import build_lookup_tables, drop_lookup_tables, employer_batches, fill_active, gc_paused
 from .rulebook import rules_dir as default_rules_dir
 from .categories import Categories
 from .lifecycle import actions as recorded_actions
@@ -77,8 +77,16 @@ class AuditResult:
 
 
 def _period_range(conn, import_id: int) -> tuple[str, str]:
-    p = s.payroll
-    lo, hi = conn.execute(select(func.min(p.c.period), func.max(p.c.period)).where(p.c.import_id == import_id)).one()
+    """The first and last month of the import's payroll. Every payroll row names one of the
+    import's employers (the loader refuses any other), so this is the range of each employer's
+    first and last month: a seek in the payroll index per employer, where a MIN/MAX over the
+    import read every entry of it (0.03 s against 0.005 at 350,000 rows)."""
+    p, e = s.payroll, s.employers
+    own = and_(p.c.import_id == e.c.import_id, p.c.employer_id == e.c.employer_id)
+    first = select(func.min(p.c.period)).where(own).scalar_subquery()
+    last = select(func.max(p.c.period)).where(own).scalar_subquery()
+    per_employer = select(first.label("lo"), last.label("hi")).where(e.c.import_id == import_id).subquery()
+    lo, hi = conn.execute(select(func.min(per_employer.c.lo), func.max(per_employer.c.hi))).one()
     if lo is None:
         raise AuditError("the package has no payroll rows: nothing to audit")
     return lo, hi
@@ -214,7 +222,7 @@ def _worker_scope() -> Scope:
         conn = engine.connect()
         Finalize(None, _close_worker, args=(conn, engine), exitpriority=10)
         sc = Scope(conn, params=params, **scope)
-        build_lookup_tables(sc)
+        build_lookup_tables(sc, active=False)  # the active participation batch by batch (_judge_one)
         _WORKER.update(sc=sc, judge=_Judge(finding_rules, params, cats))
     return _WORKER["sc"]
 
@@ -229,7 +237,12 @@ def _close_worker(conn, engine) -> None:
 
 def _judge_one(bounds: tuple[str, str]):
     sc = _worker_scope()
-    found, n, spent = _WORKER["judge"](sc.batch(*bounds))
+    b = sc.batch(*bounds)
+    t = time.perf_counter()
+    fill_active(b)  # the batch's own participants' spans (each worker spanned all the import's)
+    spanned = time.perf_counter() - t
+    found, n, spent = _WORKER["judge"](b)
+    spent["facts"] += spanned
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
     return found, n, spent, dict(sc.used), dict(sc.shared.get("warn_at", {})), peak
 
@@ -428,9 +441,9 @@ def _rulebook_snapshot(ruleset) -> dict:
 def _scope_warnings(conn, sc: Scope, imp, as_given: dt.date | None) -> None:
     """What an inspector must know about the range and the reference date before trusting it."""
     p = s.payroll
-    n = conn.execute(select(func.count()).select_from(p).where(
-        p.c.import_id == sc.import_id, p.c.period >= sc.period_from, p.c.period <= sc.period_to)).scalar()
-    if not n:
+    any_payroll = select(p.c.row_id).where(p.c.import_id == sc.import_id, p.c.period >= sc.period_from,
+                                           p.c.period <= sc.period_to).exists()
+    if not conn.execute(select(any_payroll)).scalar():
         sc.warn(f"no payroll in {sc.period_from}..{sc.period_to}: months without payroll are not assessed "
                 "for wages and participation")
     last_due = due_date(sc.period_to, sc.params)

@@ -317,7 +317,7 @@ def test_an_error_in_a_worker_comes_back_as_itself(db_url, monkeypatch):
 
     engine, first = audit(db_url, package=ROOT / "fixtures" / "kalbar-demo")
 
-    def broken(_sc):
+    def broken(_sc, **_how):
         raise ValueError("no jp_wage_cap in force on 2025-01-01")
 
     monkeypatch.setenv("PATUH_AUDIT_WORKERS", "2")

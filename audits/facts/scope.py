@@ -146,9 +146,11 @@ TT_ACTIVE = Table("tt_active_participants", _TEMP, Column("employer_id", String,
                   prefixes=["TEMPORARY"], sqlite_with_rowid=False)
 
 
-def build_lookup_tables(sc: "Scope") -> None:
+def build_lookup_tables(sc: "Scope", active: bool = True) -> None:
     """(Re)create the temporary tables of this connection for the scope's months, for all the
-    import's employers (a batch of employers reads the tables of its run)."""
+    import's employers (a batch of employers reads the tables of its run). `active=False` leaves
+    the active participation empty, for `fill_active` to fill batch by batch: an audit worker
+    then spans only the participants of its own batches, where each worker spanned them all."""
     conn = sc.conn
     sc.shared["tables"] = True
     for t in (TT_ACTIVE, TT_MINIMUM, TT_PERIODS):
@@ -177,7 +179,18 @@ def build_lookup_tables(sc: "Scope") -> None:
                 minimums.append({"regency_code": r, "period": p, "min_wage": int(minimum * 100)})
     if minimums:
         conn.execute(insert(TT_MINIMUM), minimums)
-    spans = active_spans(conn, sc.import_id, sc.period_from, sc.period_to)
+    if conn.dialect.name == "postgresql":  # autovacuum never analyses a temporary table (fill_active)
+        conn.execute(text(f"ANALYZE {TT_PERIODS.name}"))
+    if active:
+        fill_active(sc)
+
+
+def fill_active(sc: "Scope") -> None:
+    """The active participation of the scope's employers (all the import's when `sc.employers` is
+    None) in TT_ACTIVE, in place of what it held."""
+    conn = sc.conn
+    conn.execute(TT_ACTIVE.delete())
+    spans = active_spans(conn, sc.import_id, sc.period_from, sc.period_to, sc.employers)
     # written as read, SPAN_CHUNK at a time: the participants are streamed (on PostgreSQL through a
     # server-side cursor) while their spans are inserted, so no worker holds them all. On PostgreSQL
     # row_writer COPYs (SQLAlchemy's executemany of INSERTs took 0.56-0.62 s for the 29,867 spans of
@@ -192,8 +205,7 @@ def build_lookup_tables(sc: "Scope") -> None:
         # autovacuum never analyses a temporary table: without statistics PostgreSQL read the
         # evidence's unregistered workers by a plan 5-8x slower (6 s against 0.8 s at 350k rows).
         # Not tt_minimum_wages: with its statistics the payroll pass took a plan twice as slow.
-        for table in (TT_ACTIVE, TT_PERIODS):
-            conn.execute(text(f"ANALYZE {table.name}"))
+        conn.execute(text(f"ANALYZE {TT_ACTIVE.name}"))
 
 
 def _month(day: dt.date) -> str:
@@ -203,17 +215,20 @@ def _month(day: dt.date) -> str:
 SPAN_CHUNK = 10_000
 
 
-def active_spans(conn: Connection, import_id: int, first: str, last: str) -> Iterator[dict]:
+def active_spans(conn: Connection, import_id: int, first: str, last: str,
+                 employers: tuple[str, str] | None = None) -> Iterator[dict]:
     """The months first..last in which each worker was a participant of each employer, as merged
     spans, one at a time (a province's participants are read as they come, not held: each audit
     worker builds its own table). A participation from `start_date` to `end_date` (None: still
     running) makes the worker active in month P when start_date <= P's last day and end_date >= P's
-    first day: exactly the months from start_date's to end_date's."""
+    first day: exactly the months from start_date's to end_date's. `employers=(lo, hi)`: only
+    those of the employers lo..hi (inclusive, as Scope.batch)."""
     pa = s.participants
     rows = conn.execute(  # options on this statement only (Connection.execution_options would keep them)
         select(pa.c.employer_id, pa.c.nik, pa.c.start_date, pa.c.end_date)
         .where(pa.c.import_id == import_id, pa.c.start_date <= period_end(last),
-               or_(pa.c.end_date.is_(None), pa.c.end_date >= period_start(first)))
+               or_(pa.c.end_date.is_(None), pa.c.end_date >= period_start(first)),
+               *(() if employers is None else (pa.c.employer_id >= employers[0], pa.c.employer_id <= employers[1])))
         .order_by(pa.c.employer_id, pa.c.nik, pa.c.start_date),
         execution_options={"stream_results": True, "yield_per": SPAN_CHUNK},
     )

@@ -45,6 +45,7 @@ from .reader import Source
 # A table whose file is smaller than this is loaded in its turn: a fork and a scratch file cost
 # some 20 ms, about what 30,000 rows of checking cost.
 AHEAD_FROM_BYTES = 1 << 20
+NICE = 5
 KEY_TABLES = ("employers", "contracts")  # other tables' references are checked against these
 
 
@@ -96,6 +97,7 @@ class Ahead:
         self.conn: Connection = loader.conn
         self.waiting: dict[str, tuple[TableSpec, Source]] = {}
         self.children: dict[str, _Child] = {}
+        self.here: dict[str, tuple[int, list[str], float]] = {}  # loaded here ahead of its turn, cleanly
         self.done: set[str] = set()  # tables whose turn has passed
         self.taken: list[str] = []  # tables whose rows came from a child
         self.seconds: dict[str, float] = {}  # per table taken: the child's own wall time
@@ -107,11 +109,12 @@ class Ahead:
             if src is None or name in KEY_TABLES or src.sheet is not None:
                 continue
             try:
-                big = src.path.stat().st_size >= AHEAD_FROM_BYTES
+                size = src.path.stat().st_size
             except OSError:
                 continue  # its own turn reports it
+            big = size >= AHEAD_FROM_BYTES
             if big:
-                self.waiting[name] = (spec, src)
+                self.waiting[name] = (spec, src, size)
 
     def __enter__(self) -> "Ahead":
         self.passed(None)
@@ -126,12 +129,22 @@ class Ahead:
         still to come."""
         if name is not None:
             self.done.add(name)
-        for table, (spec, src) in list(self.waiting.items()):
-            if _depends_on(spec) <= self.done:
-                del self.waiting[table]
-                self._start(table, spec, src)
+        ready = [(size, table, spec, src) for table, (spec, src, size) in self.waiting.items()
+                 if _depends_on(spec) <= self.done]
+        if not ready:
+            return
+        ready.sort(key=lambda r: (-r[0], r[1]))
+        for _, table, spec, src in ready:
+            del self.waiting[table]
+        # the biggest is loaded here and now, while the children load the others: straight into the
+        # store it costs less than a child's scratch file and a copy, and this process has nothing
+        # else to do until their turns
+        for _, table, spec, src in ready[1:]:
+            self._start(table, spec, src)
+        self._load_here(*ready[0][1:])
 
     def _start(self, name: str, spec: TableSpec, src: Source) -> None:
+        """A forked child loads the table into a scratch file of its own."""
         if self.dir is None:
             db = self.conn.engine.url.database
             here = Path(db).resolve().parent if db and db != ":memory:" and not db.startswith("file:") else None
@@ -145,9 +158,42 @@ class Ahead:
         send.close()  # the child's end: its exit closes the pipe, so a child that died is noticed
         self.children[name] = _Child(process, receive, path)
 
+    def _load_here(self, name: str, spec: TableSpec, src: Source) -> None:
+        """The table loaded before its turn by this process, in a savepoint, with errors and
+        warnings of its own: kept if it found no error (its warnings wait for its turn), else rolled
+        back, to be loaded again in its turn, where its errors take their place among the others'."""
+        from .load import _Errors
+
+        loader = self.loader
+        errors, warnings = loader.errors, loader.warnings
+        loader.errors, loader.warnings = _Errors(), []
+        t = time.perf_counter()
+        savepoint = self.conn.begin_nested()
+        try:
+            count = loader.load(spec, src)
+            clean = not loader.errors
+        finally:
+            mine = loader.warnings
+            loader.errors, loader.warnings = errors, warnings
+            loader.rows.pop(name, None)  # set again in its turn, so the tables stay in their order
+        if clean:
+            savepoint.commit()
+            self.here[name] = (count, mine, time.perf_counter() - t)
+        else:
+            savepoint.rollback()
+            loader.broken.discard(name)
+
     def take(self, spec: TableSpec, src: Source) -> bool:
-        """At the table's turn: True when a child loaded it cleanly and its rows are now copied into
-        the store; False when this process must load it (no child, or the child found errors)."""
+        """At the table's turn: True when its rows are in the store already — loaded cleanly ahead
+        here, or by a child and now copied in; False when this process must load it now (no child,
+        or it found errors)."""
+        if spec.name in self.here:
+            count, warnings, seconds = self.here.pop(spec.name)
+            self.loader.rows[spec.name] = count
+            self.loader.warnings.extend(warnings)
+            self.taken.append(spec.name)
+            self.seconds[spec.name] = seconds
+            return True
         child = self.children.pop(spec.name, None)
         if child is None:
             return False
@@ -205,6 +251,7 @@ def _child(loader, spec: TableSpec, src: Source, path: Path, send) -> None:
 
     t = time.perf_counter()
     try:
+        os.nice(NICE)
         engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
         with engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA journal_mode=OFF")  # a scratch file: no journal, no sync
