@@ -39,6 +39,7 @@ from sqlalchemy.pool import NullPool
 
 from patuh.audits.store import schema as s
 
+from . import columnar
 from .models import TableSpec
 from .reader import Source
 
@@ -117,6 +118,8 @@ class Ahead:
                 self.waiting[name] = (spec, src, size)
 
     def __enter__(self) -> "Ahead":
+        if self.waiting and any(columnar.qualifies(src) for _spec, src, _size in self.waiting.values()):
+            columnar.arrow()  # imported once here, not once in each child
         self.passed(None)
         return self
 

@@ -149,13 +149,22 @@ def _row_blocks(src: Source, width: int, readers: list, base: tuple, row_path: R
         yield rows
 
 
+def arrow():
+    """pyarrow, imported when first needed (some 0.1 s): a load of XLSX or quoted files never
+    needs it. The loader imports it before forking its children (ahead.py), so that each of them
+    does not import it again."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
+    return pa, pc, pcsv
+
+
 def splitter(width: int) -> Callable[[bytes], list[tuple[list[str], np.ndarray]]]:
     """``split(data)``: whole lines of a plain CSV file (no header) -> per column, its distinct
     texts and, per row, the index of its text among them. Raises ValueError for what Arrow
     cannot read."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.csv as pcsv
+    pa, pc, pcsv = arrow()
 
     names = [f"c{i}" for i in range(width)]
     # malloc, not Arrow's own mimalloc: what a block used goes back with the block, and
