@@ -4,6 +4,7 @@ Writing files (CSV, JSON, dossiers) is `audits.outputs`' job; this module only d
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import json
 import math
@@ -254,8 +255,15 @@ def _judge_in_workers(engine: Engine, sc: Scope, finding_rules, params, cats, ba
     url = engine.url.render_as_string(hide_password=False)
     with ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker,
                              initargs=(url, scope, finding_rules, params, cats)) as pool:
+        # the workers fork at the first submission: what they inherit is never collected there (a
+        # collection would walk, and so copy page by page, the parent's objects)
+        gc.freeze()
         try:
-            yield from pool.map(_judge_one, batches)
+            results = pool.map(_judge_one, batches)
+        finally:
+            gc.unfreeze()
+        try:
+            yield from results
         except BaseException:  # a failed batch: the audit stops now, not after the batches still queued
             pool.shutdown(wait=True, cancel_futures=True)
             raise
