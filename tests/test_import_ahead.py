@@ -23,12 +23,12 @@ from patuh.audits.store.db import get_engine
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "fixtures" / "kalbar-demo"
-# the demo's tables that can go ahead with no size threshold: all but the key tables
-AHEAD = {p.stem for p in DEMO.glob("*.csv") if p.stem in SPECS} - set(ahead.KEY_TABLES)
-# the biggest of them is loaded ahead by the loading process itself, in a savepoint; children the rest
-# (of those that wait for employers; of the tables that wait for nothing, or for contracts, likewise)
-HERE = max(AHEAD, key=lambda name: (DEMO / f"{name}.csv").stat().st_size)
-BY_CHILDREN = {"participants", "declarations", "payments"}  # wait for employers, as payroll does
+# the demo's tables that can go ahead with no size threshold: all but the key tables and those
+# checked against contracts
+AHEAD = {p.stem for p in DEMO.glob("*.csv") if p.stem in SPECS and not SPECS[p.stem].contract_refs} - set(ahead.KEY_TABLES)
+# the second biggest is loaded ahead by the loading process itself, in a savepoint; children the rest
+HERE = sorted(AHEAD, key=lambda name: -(DEMO / f"{name}.csv").stat().st_size)[1]
+BY_CHILDREN = AHEAD - {HERE}
 
 
 @pytest.fixture(autouse=True)
@@ -84,7 +84,7 @@ def test_broken_package_gets_the_same_errors_in_the_same_order(tmp_path, monkeyp
 def test_a_duplicate_key_is_reported_in_its_place(tmp_path, monkeypatch, table):
     """In the table loaded ahead here (rolled back to its savepoint, loaded again in its turn) and
     in a child's (left to the loading process), with an error of another table before it."""
-    assert HERE == "payroll"
+    assert HERE == "declarations" and "payroll" in BY_CHILDREN
     pkg = shutil.copytree(DEMO, tmp_path / f"dup-{table}")
     rewrite(pkg / f"{table}.csv", lambda rows: rows + [rows[5]])
 
@@ -99,22 +99,39 @@ def test_a_duplicate_key_is_reported_in_its_place(tmp_path, monkeypatch, table):
     assert len(places) == 2 and "E-NOBODY" in outcome[1][places[0]]
 
 
-def test_unknown_employers_and_quoted_cells_alike(tmp_path, monkeypatch):
-    """Errors in one table ahead, a valid table ahead read row by row (quotes), in one package."""
-    pkg = shutil.copytree(DEMO, tmp_path / "mixed")
+@pytest.mark.parametrize("table", ["payroll", "participants", "declarations"])
+def test_an_unknown_employer_is_reported_in_its_turn(tmp_path, monkeypatch, table):
+    """A child reads its table before the employers are known: the one unknown employer id is the
+    package's only error, and it must still be found (the child's rows are not taken)."""
+    pkg = shutil.copytree(DEMO, tmp_path / f"unknown-{table}")
 
     def unknown(rows):
         rows[3][rows[0].index("employer_id")] = "E-NOBODY"
         return rows
 
+    rewrite(pkg / f"{table}.csv", unknown)
+    outcome, _ = assert_same(pkg, tmp_path, monkeypatch)
+    assert outcome[0] == "refused" and any("E-NOBODY" in e for e in outcome[1]), outcome
+
+
+def test_quoted_cells_in_a_childs_table(tmp_path, monkeypatch):
+    """A valid table that is not plain CSV (quotes) is read row by row by its child."""
+    pkg = shutil.copytree(DEMO, tmp_path / "quoted")
+
     def quoted(rows):
         rows[2][rows[0].index("name")] = 'Budi "Ucok", S.T.'
         return rows
 
-    rewrite(pkg / "declarations.csv", unknown)
     rewrite(pkg / "payroll.csv", quoted)
+    outcome, taken = assert_same(pkg, tmp_path, monkeypatch)
+    assert outcome[0] == "loaded" and taken == AHEAD
+
+
+def test_no_employers_table_takes_the_childrens_rows_unchecked_as_its_turn_would(tmp_path, monkeypatch):
+    pkg = shutil.copytree(DEMO, tmp_path / "no-employers")
+    (pkg / "employers.csv").unlink()
     outcome, _ = assert_same(pkg, tmp_path, monkeypatch)
-    assert outcome[0] == "refused" and any("E-NOBODY" in e for e in outcome[1])
+    assert outcome[0] == "refused" and any("employers is missing" in e for e in outcome[1])
 
 
 def test_a_child_that_dies_leaves_its_table_to_the_loading_process(tmp_path, monkeypatch):
@@ -123,14 +140,14 @@ def test_a_child_that_dies_leaves_its_table_to_the_loading_process(tmp_path, mon
 
     monkeypatch.setattr(ahead, "_child", dies)
     outcome, taken = assert_same(shutil.copytree(DEMO, tmp_path / "dies"), tmp_path, monkeypatch)
-    assert outcome[0] == "loaded" and HERE in taken and not taken & BY_CHILDREN
+    assert outcome[0] == "loaded" and taken == {HERE}
 
 
 def test_a_child_that_fails_leaves_its_table_to_the_loading_process(tmp_path, monkeypatch):
     """An exception in a child (here: no scratch table to write) is not the load's error."""
     monkeypatch.setattr(ahead, "_scratch_table", lambda name: (_ for _ in ()).throw(OSError("no room")))
     outcome, taken = assert_same(shutil.copytree(DEMO, tmp_path / "fails"), tmp_path, monkeypatch)
-    assert outcome[0] == "loaded" and HERE in taken and not taken & BY_CHILDREN
+    assert outcome[0] == "loaded" and taken == {HERE}
 
 
 def test_a_second_load_into_the_same_store_goes_ahead_again(tmp_path, monkeypatch):

@@ -538,75 +538,77 @@ def _load(folder: Path, d: Discovery, engine: Engine, t0: float, forms: Forms | 
         errors.add(e)
     meta = _read_yaml(d.yaml, errors, warnings) if d.yaml else _Meta()
 
-    hashes = {p.name: sha256_file(p) for p in d.data_files}
-    phash = package_hash(list(hashes.items()))
+    # big tables read by forked processes from now, while the files are hashed and the store is
+    # set up (ahead.py)
+    with Ahead(d.sources, SPECS, forms, engine) as early:
+        hashes = {p.name: sha256_file(p) for p in d.data_files}
+        phash = package_hash(list(hashes.items()))
 
-    ensure_schema(engine)
-    with engine.connect() as conn:
-        existing = conn.execute(select(s.imports.c.import_id).where(s.imports.c.package_hash == phash)).scalar()
-        if existing is not None:
-            rows = _count_rows(conn, existing)
-            stored = conn.execute(select(s.imports.c.warnings).where(s.imports.c.import_id == existing)).scalar()
-            return LoadResult(existing, True, rows, json.loads(stored or "[]"), time.perf_counter() - t0)
+        ensure_schema(engine)
+        with engine.connect() as conn:
+            existing = conn.execute(select(s.imports.c.import_id).where(s.imports.c.package_hash == phash)).scalar()
+            if existing is not None:
+                rows = _count_rows(conn, existing)
+                stored = conn.execute(select(s.imports.c.warnings).where(s.imports.c.import_id == existing)).scalar()
+                return LoadResult(existing, True, rows, json.loads(stored or "[]"), time.perf_counter() - t0)
 
-    for table in REQUIRED_TABLES:
-        if table not in d.sources and table not in d.doubled:
-            errors.add(
-                f"package: table {table} is missing — give {table}.csv or a sheet {table} in the workbook"
-            )
+        for table in REQUIRED_TABLES:
+            if table not in d.sources and table not in d.doubled:
+                errors.add(
+                    f"package: table {table} is missing — give {table}.csv or a sheet {table} in the workbook"
+                )
 
-    # One load of a package at a time: a second `patuh load` of the same package waits here and
-    # then finds it loaded, instead of parsing every row to fail on uq_imports_package_hash.
-    with write_transaction(engine, f"load:{phash}") as conn:
-        existing = conn.execute(select(s.imports.c.import_id).where(s.imports.c.package_hash == phash)).scalar()
-        if existing is not None:
-            rows = _count_rows(conn, existing)
-            stored = conn.execute(select(s.imports.c.warnings).where(s.imports.c.import_id == existing)).scalar()
-            return LoadResult(existing, True, rows, json.loads(stored or "[]"), time.perf_counter() - t0)
-        import_id = conn.execute(
-            insert(s.imports).values(
-                package_hash=phash,
-                name=meta.name,
-                source=meta.source,
-                as_of=meta.as_of,
-                province=meta.province,
-                loaded_at=datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0),
-            )
-        ).inserted_primary_key[0]
-        loader = _Loader(conn, import_id, errors, warnings, forms)
-        with Ahead(loader, d.sources, SPECS) as early:  # big tables loaded by forked processes (ahead.py)
+        # One load of a package at a time: a second `patuh load` of the same package waits here and
+        # then finds it loaded, instead of parsing every row to fail on uq_imports_package_hash.
+        with write_transaction(engine, f"load:{phash}") as conn:
+            existing = conn.execute(select(s.imports.c.import_id).where(s.imports.c.package_hash == phash)).scalar()
+            if existing is not None:
+                rows = _count_rows(conn, existing)
+                stored = conn.execute(select(s.imports.c.warnings).where(s.imports.c.import_id == existing)).scalar()
+                return LoadResult(existing, True, rows, json.loads(stored or "[]"), time.perf_counter() - t0)
+            import_id = conn.execute(
+                insert(s.imports).values(
+                    package_hash=phash,
+                    name=meta.name,
+                    source=meta.source,
+                    as_of=meta.as_of,
+                    province=meta.province,
+                    loaded_at=datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0),
+                )
+            ).inserted_primary_key[0]
+            loader = _Loader(conn, import_id, errors, warnings, forms)
+            early.attach(loader)
             for name, spec in SPECS.items():
                 src = d.sources.get(name)
                 if src is not None and not early.take(spec, src):
                     loader.load(spec, src)
                 early.passed(name)
-        ahead = dict(early.seconds)
-        if loader.npp_row is not None:
-            lbl, rownum = loader.npp_row
-            for table in REQUIRED_WHEN_NPP:
-                if table not in d.sources and table not in d.doubled:
-                    errors.add(
-                        f"package: table {table} is missing — it is required because an employer has an npp"
-                        f" ({lbl} row {rownum}); give {table}.csv or a sheet {table} in the workbook"
-                    )
-        if errors:
-            raise errors.error()  # leaving the block rolls everything back
+            if loader.npp_row is not None:
+                lbl, rownum = loader.npp_row
+                for table in REQUIRED_WHEN_NPP:
+                    if table not in d.sources and table not in d.doubled:
+                        errors.add(
+                            f"package: table {table} is missing — it is required because an employer has an npp"
+                            f" ({lbl} row {rownum}); give {table}.csv or a sheet {table} in the workbook"
+                        )
+            if errors:
+                raise errors.error()  # leaving the block rolls everything back
 
-        file_rows = []
-        for name, digest in sorted(hashes.items()):
-            srcs = [x for x in d.sources.values() if x.file == name]
-            if not srcs:
-                file_rows.append(dict(import_id=import_id, file=name, sheet=None, sha256=digest, rows=None))
-            for src in sorted(srcs, key=lambda x: x.table):
-                file_rows.append(
-                    dict(import_id=import_id, file=name, sheet=src.sheet, sha256=digest, rows=loader.rows.get(src.table, 0))
-                )
-        conn.execute(insert(s.import_files), file_rows)
-        conn.execute(
-            s.imports.update().where(s.imports.c.import_id == import_id).values(warnings=json.dumps(warnings))
-        )
-        _refresh_statistics(conn, [name for name, n in loader.rows.items() if n])
-    return LoadResult(import_id, False, dict(loader.rows), warnings, time.perf_counter() - t0, ahead)
+            file_rows = []
+            for name, digest in sorted(hashes.items()):
+                srcs = [x for x in d.sources.values() if x.file == name]
+                if not srcs:
+                    file_rows.append(dict(import_id=import_id, file=name, sheet=None, sha256=digest, rows=None))
+                for src in sorted(srcs, key=lambda x: x.table):
+                    file_rows.append(
+                        dict(import_id=import_id, file=name, sheet=src.sheet, sha256=digest, rows=loader.rows.get(src.table, 0))
+                    )
+            conn.execute(insert(s.import_files), file_rows)
+            conn.execute(
+                s.imports.update().where(s.imports.c.import_id == import_id).values(warnings=json.dumps(warnings))
+            )
+            _refresh_statistics(conn, [name for name, n in loader.rows.items() if n])
+    return LoadResult(import_id, False, dict(loader.rows), warnings, time.perf_counter() - t0, dict(early.seconds))
 
 
 def _refresh_statistics(conn: Connection, tables: list[str]) -> None:
