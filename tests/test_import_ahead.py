@@ -177,3 +177,61 @@ def test_small_files_and_postgresql_load_in_turn(monkeypatch):
     with pytest.raises(ValueError, match="PATUH_LOAD_WORKERS"):
         ahead.wanted()
     assert ahead.AHEAD_FROM_BYTES > (DEMO / "payroll.csv").stat().st_size  # the demo loads in one process
+
+
+KILLED = """
+import sys, time
+from patuh.audits.importer import ahead, load_package
+from patuh.audits.store.db import ensure_schema, get_engine
+ahead.AHEAD_FROM_BYTES = 0
+slow = ahead._scratch_table
+def scratch_table(name):  # the children take their time: the load is killed while they read
+    time.sleep(60)
+    return slow(name)
+ahead._scratch_table = scratch_table
+start = ahead.Ahead._start
+def started(self, name, spec, src):
+    start(self, name, spec, src)
+    print("child", self.children[name].process.pid, flush=True)
+ahead.Ahead._start = started
+engine = get_engine(sys.argv[1])
+ensure_schema(engine)
+load_package(sys.argv[2], engine)
+print("done", flush=True)
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    return state not in ("Z", "X")  # a zombie is dead, only not yet reaped by whoever adopted it
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_load_killed_while_its_children_read_takes_them_with_it(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from sqlalchemy import select
+
+    from patuh.audits.store import schema as s
+
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    env = dict(os.environ, PATUH_LOAD_WORKERS="2")
+    proc = subprocess.Popen([sys.executable, "-c", KILLED, db, str(DEMO)], stdout=subprocess.PIPE, text=True, env=env)
+    pids = [int(proc.stdout.readline().split()[1]) for _ in BY_CHILDREN]
+    assert all(_alive(pid) for pid in pids)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(_alive(pid) for pid in pids)  # not reading on for a minute for nobody
+    engine = get_engine(db)
+    with engine.connect() as conn:
+        assert conn.execute(select(s.imports.c.import_id)).all() == []
+    engine.dispose()

@@ -286,6 +286,7 @@ def _child(spec: TableSpec, src: Source, forms, path: Path, send) -> None:
 
     t = time.perf_counter()
     try:
+        _die_with_parent()
         os.nice(NICE)
         engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
         with engine.connect() as conn:
@@ -304,3 +305,15 @@ def _child(spec: TableSpec, src: Source, forms, path: Path, send) -> None:
         send.send(("failed", traceback.format_exc()))
     finally:
         send.close()
+
+
+def _die_with_parent() -> None:
+    """Linux: the child is killed when the loading process dies (kill -9 of a load), instead of
+    reading on for nobody. Its scratch folder is then left beside the store (patuh-load-*)."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
