@@ -198,9 +198,11 @@ def child_patuh(package: Path, db: str, out: Path, dossiers: bool, pdf: bool, re
     loaded = load_package(package, engine)
     # the load's own forked processes (audits/importer/ahead.py) count in its CPU and memory
     mark("load", time.perf_counter() - t, time.process_time() - c + _children_cpu() - k)
-    stages["load"]["children"] = len(loaded.ahead) - 1 if loaded.ahead else 0  # one is loaded by the process itself
+    peaks = [how["peak_rss_mb"] for how in loaded.ahead.values() if how.get("peak_rss_mb") is not None]
+    stages["load"]["children"] = len(peaks)
     stages["load"]["children_cpu"] = _children_cpu() - k
-    stages["load"]["children_peak_rss_mb"] = _maxrss_mb(resource.getrusage(resource.RUSAGE_CHILDREN))
+    stages["load"]["children_peak_rss_mb"] = max(peaks, default=0.0)
+    stages["load"]["children_peak_rss_sum_mb"] = sum(peaks)
     # run_audit announces each stage as it starts, once per batch of employers for facts, rules and
     # evidence: the CPU time from one announcement to the next belongs to the stage announced, and
     # the RSS high-water mark at the announcement after a stage's last closes it (cases and store
@@ -504,7 +506,7 @@ def table(results: list[dict]) -> str:
             cpu_text = f" (CPU {_s(cpu)})" if cpu is not None else (" (CPU in cases)" if st == "store" else "")
             if st == "load" and s.get("children"):
                 cpu_text = (f" (CPU {_s(cpu)}, of which {_s(s.get('children_cpu'))} in {s['children']} forked processes"
-                            f" of {s.get('children_peak_rss_mb') or 0:.0f} MB at most)")
+                            f" of {s.get('children_peak_rss_sum_mb') or 0:.0f} MB together at most)")
             if st in ("facts", "rules", "evidence") and r["patuh"]["stages"]["facts"].get("workers"):
                 cpu_text = " (summed over the workers)"
             if st == "dossiers":
@@ -533,7 +535,7 @@ def table(results: list[dict]) -> str:
         f"{_s(r['reference'].get('process_cpu_seconds'))} s" for r in results) + " |")
     lines.append("| machine load average (1 min) before → after | " + " | ".join(
         f"{r['loadavg']['before'][0]:.1f} → {r['loadavg']['after'][0]:.1f}" for r in results) + " |")
-    lines.append("| patuh peak RSS: process; with the processes it forks (process + forked processes × their peak, load or audit, whichever is more) | " + " | ".join(
+    lines.append("| patuh peak RSS: process; with the processes it forks (the load: process + each forked process's peak; the audit: process + workers × their peak; whichever is more) | " + " | ".join(
         f"{r['patuh']['peak_rss_mb']:.0f} MB; {_with_workers_mb(r):.0f} MB" for r in results) + " |")
     lines.append("| dossiers written | " + " | ".join(
         (f"{r['patuh']['documents']} files" if r['patuh']['documents'] else "–")
@@ -559,8 +561,8 @@ def _with_workers_mb(r: dict) -> float:
     (the workers' peaks need not coincide)."""
     f, ld = r["patuh"]["stages"]["facts"], r["patuh"]["stages"]["load"]
     audit_peak = max(s["peak_rss_mb"] for n, s in r["patuh"]["stages"].items() if n != "dossiers")
-    # the load's children (ahead.py) likewise, while they ran
-    load_peak = ld["peak_rss_mb"] + (ld.get("children") or 0) * (ld.get("children_peak_rss_mb") or 0)
+    # the load's children (ahead.py) likewise, while they ran: each one's own peak
+    load_peak = ld["peak_rss_mb"] + (ld.get("children_peak_rss_sum_mb") or 0)
     return max(load_peak, audit_peak + (f.get("workers") or 0) * (f.get("worker_peak_rss_mb") or 0))
 
 

@@ -47,6 +47,9 @@ def load(pkg: Path, folder: Path, monkeypatch, workers: int) -> tuple:
             r = load_package(pkg, engine)
             outcome = ("loaded", r.rows, r.warnings)
             taken = set(r.ahead)
+            # a child's own peak memory is reported (the benchmark adds them up); none for this process's
+            assert all((how["peak_rss_mb"] is None) == (name == HERE) for name, how in r.ahead.items()), r.ahead
+            assert all(how["peak_rss_mb"] is None or how["peak_rss_mb"] > 10 for how in r.ahead.values())
         except PackageError as exc:
             outcome = ("refused", exc.errors, exc.total)
             taken = None
@@ -234,4 +237,19 @@ def test_a_load_killed_while_its_children_read_takes_them_with_it(tmp_path):
     engine = get_engine(db)
     with engine.connect() as conn:
         assert conn.execute(select(s.imports.c.import_id)).all() == []
+    engine.dispose()
+
+
+def test_a_failing_step_after_the_transaction_discards_its_connection(tmp_path):
+    """write_transaction runs what the work asked for after its end (ahead.py: DETACH); if that
+    fails the connection is closed for good, not handed on with a database still attached."""
+    from patuh.audits.store.db import ensure_schema, write_transaction
+
+    engine = get_engine(f"sqlite:///{tmp_path / 'store.db'}")
+    ensure_schema(engine)
+    with write_transaction(engine, "test") as conn:
+        conn.exec_driver_sql("ATTACH DATABASE ? AS stray", (str(tmp_path / "stray.db"),))
+        conn.info.setdefault("after_transaction", []).append(lambda c: c.exec_driver_sql("DETACH DATABASE nothing"))
+    with engine.connect() as conn:
+        assert "stray" not in [row[1] for row in conn.exec_driver_sql("PRAGMA database_list")]
     engine.dispose()

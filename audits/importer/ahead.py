@@ -31,6 +31,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -110,7 +111,8 @@ class Ahead:
         self.here: dict[str, tuple[int, list[str], float]] = {}  # loaded here ahead of its turn, cleanly
         self.done: set[str] = set()  # tables whose turn has passed
         self.taken: list[str] = []  # tables whose rows were in the store before their turn
-        self.seconds: dict[str, float] = {}  # per table taken: its load's wall time (a child's own)
+        # per table taken: its load's wall time, and a child's own peak RSS (None: loaded here)
+        self.taken_how: dict[str, dict] = {}
         self.dir: Path | None = None
         if engine.dialect.name != "sqlite" or not wanted():
             return
@@ -210,7 +212,7 @@ class Ahead:
         or it found errors, or it names an employer that is not one)."""
         if spec.name in self.here:
             count, warnings, seconds = self.here.pop(spec.name)
-            return self._taken(spec.name, count, warnings, seconds)
+            return self._taken(spec.name, count, warnings, seconds, None)
         child = self.children.pop(spec.name, None)
         if child is None:
             return False
@@ -223,11 +225,11 @@ class Ahead:
             child.process.join()
         if outcome[0] != "ok":
             return False
-        _, count, errors, warnings, seconds, named = outcome
+        _, count, errors, warnings, seconds, named, peak_mb = outcome
         if errors or not self._employers_known(spec, named):
             return False  # this process finds them again, in its turn
         self._copy(spec.name, child.path, count)
-        return self._taken(spec.name, count, warnings, seconds)
+        return self._taken(spec.name, count, warnings, seconds, peak_mb)
 
     def _employers_known(self, spec: TableSpec, named: set[str]) -> bool:
         """Whether the table, read in its turn, would have found every employer id it names: those
@@ -238,11 +240,11 @@ class Ahead:
             return True
         return named <= loader.employer_ids.keys()
 
-    def _taken(self, name: str, count: int, warnings: list[str], seconds: float) -> bool:
+    def _taken(self, name: str, count: int, warnings: list[str], seconds: float, peak_mb: float | None) -> bool:
         self.loader.rows[name] = count
         self.loader.warnings.extend(warnings)
         self.taken.append(name)
-        self.seconds[name] = seconds
+        self.taken_how[name] = {"seconds": seconds, "peak_rss_mb": peak_mb}
         return True
 
     def _copy(self, name: str, path: Path, count: int) -> None:
@@ -300,7 +302,8 @@ def _child(spec: TableSpec, src: Source, forms, path: Path, send) -> None:
             for col in spec.employer_refs:
                 named.update(conn.exec_driver_sql(
                     f'SELECT DISTINCT "{col}" FROM "{spec.name}" WHERE "{col}" IS NOT NULL').scalars())
-        send.send(("ok", count, loader.errors.total, loader.warnings, time.perf_counter() - t, named))
+        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: KiB
+        send.send(("ok", count, loader.errors.total, loader.warnings, time.perf_counter() - t, named, peak_mb))
     except BaseException:  # noqa: BLE001 - any failure: the parent loads the table itself
         send.send(("failed", traceback.format_exc()))
     finally:

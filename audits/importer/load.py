@@ -73,8 +73,9 @@ class LoadResult:
     rows: dict[str, int]
     warnings: list[str]
     seconds: float
-    # tables loaded ahead by forked processes (ahead.py): the child's wall seconds for each
-    ahead: dict[str, float] = field(default_factory=dict)
+    # tables taken ahead of their turn (ahead.py): the wall seconds of each one's load, and the
+    # peak RSS of the forked process that loaded it (None: loaded by this process)
+    ahead: dict[str, dict] = field(default_factory=dict)
 
 
 @dataclass
@@ -608,7 +609,7 @@ def _load(folder: Path, d: Discovery, engine: Engine, t0: float, forms: Forms | 
                 s.imports.update().where(s.imports.c.import_id == import_id).values(warnings=json.dumps(warnings))
             )
             _refresh_statistics(conn, [name for name, n in loader.rows.items() if n])
-    return LoadResult(import_id, False, dict(loader.rows), warnings, time.perf_counter() - t0, dict(early.seconds))
+    return LoadResult(import_id, False, dict(loader.rows), warnings, time.perf_counter() - t0, dict(early.taken_how))
 
 
 def _refresh_statistics(conn: Connection, tables: list[str]) -> None:

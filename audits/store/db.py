@@ -119,9 +119,15 @@ def write_transaction(engine: Engine, lock: str) -> Iterator[Connection]:
 
 def _after_transaction(conn: Connection) -> None:
     """What the transaction's work asked to be done after its end, on its connection, before the
-    connection goes back to the pool: e.g. DETACH of a database attached inside it (ahead.py)."""
+    connection goes back to the pool: e.g. DETACH of a database attached inside it (ahead.py).
+    The transaction has ended either way: a step that fails here closes the connection for good
+    (the pool opens a new one), so that what it left undone cannot leak into the next use."""
     for fn in conn.info.pop("after_transaction", ()):
-        fn(conn)
+        try:
+            fn(conn)
+        except Exception:  # noqa: BLE001 - the connection is discarded instead
+            conn.invalidate()
+            return
 
 
 def ensure_schema(engine: Engine) -> None:
