@@ -189,7 +189,12 @@ def fill_active(sc: "Scope") -> None:
     """The active participation of the scope's employers (all the import's when `sc.employers` is
     None) in TT_ACTIVE, in place of what it held."""
     conn = sc.conn
-    conn.execute(TT_ACTIVE.delete())
+    if conn.dialect.name == "postgresql":
+        # a DELETE left the batches' rows behind as dead tuples (autovacuum never visits a temporary
+        # table): over the 31 batches of a 3.5M-row audit the spans' index grew and the joins slowed
+        conn.execute(text(f"TRUNCATE {TT_ACTIVE.name}"))
+    else:
+        conn.execute(TT_ACTIVE.delete())  # SQLite empties a table without a WHERE at once
     spans = active_spans(conn, sc.import_id, sc.period_from, sc.period_to, sc.employers)
     # written as read, SPAN_CHUNK at a time: the participants are streamed (on PostgreSQL through a
     # server-side cursor) while their spans are inserted, so no worker holds them all. On PostgreSQL
