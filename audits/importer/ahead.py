@@ -110,8 +110,8 @@ class Ahead:
         self.mine: tuple[str, TableSpec, Source] | None = None  # the table this process loads ahead
         self.here: dict[str, tuple[int, list[str], float]] = {}  # loaded here ahead of its turn, cleanly
         self.done: set[str] = set()  # tables whose turn has passed
-        self.taken: list[str] = []  # tables whose rows were in the store before their turn
-        # per table taken: its load's wall time, and a child's own peak RSS (None: loaded here)
+        # per table taken ahead of its turn: its load's wall time, and a child's own peak RSS (None:
+        # loaded by this process)
         self.taken_how: dict[str, dict] = {}
         self.dir: Path | None = None
         if engine.dialect.name != "sqlite" or not wanted():
@@ -243,7 +243,6 @@ class Ahead:
     def _taken(self, name: str, count: int, warnings: list[str], seconds: float, peak_mb: float | None) -> bool:
         self.loader.rows[name] = count
         self.loader.warnings.extend(warnings)
-        self.taken.append(name)
         self.taken_how[name] = {"seconds": seconds, "peak_rss_mb": peak_mb}
         return True
 
