@@ -505,7 +505,8 @@ def table(results: list[dict]) -> str:
             cpu = s.get("cpu_seconds")
             cpu_text = f" (CPU {_s(cpu)})" if cpu is not None else (" (CPU in cases)" if st == "store" else "")
             if st == "load" and s.get("children"):
-                cpu_text = (f" (CPU {_s(cpu)}, of which {_s(s.get('children_cpu'))} in {s['children']} forked processes"
+                cpu_text = (f" (CPU {_s(cpu)}, of which {_s(s.get('children_cpu'))} in {s['children']} forked "
+                            f"process{'es' if s['children'] != 1 else ''}"
                             f" of {s.get('children_peak_rss_sum_mb') or 0:.0f} MB together at most)")
             if st in ("facts", "rules", "evidence") and r["patuh"]["stages"]["facts"].get("workers"):
                 cpu_text = " (summed over the workers)"
