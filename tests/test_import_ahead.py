@@ -192,6 +192,11 @@ def scratch_table(name):  # the children take their time: the load is killed whi
     time.sleep(60)
     return slow(name)
 ahead._scratch_table = scratch_table
+die_with_parent = ahead._die_with_parent
+def late(parent):  # the parent is killed before the child asks to die with it: the race, every time
+    time.sleep(1.0)
+    die_with_parent(parent)
+ahead._die_with_parent = late
 start = ahead.Ahead._start
 def started(self, name, spec, src):
     start(self, name, spec, src)

@@ -169,7 +169,7 @@ class Ahead:
         path = self.dir / f"{name}.sqlite"
         ctx = multiprocessing.get_context("fork")
         receive, send = ctx.Pipe(duplex=False)
-        process = ctx.Process(target=_child, args=(spec, src, self.forms, path, send), daemon=True,
+        process = ctx.Process(target=_child, args=(spec, src, self.forms, path, send, os.getpid()), daemon=True,
                               name=f"patuh-load-{name}")
         # what the child inherits is never collected there: a collection in the child would walk
         # (and so copy, page by page) the parent's objects: the children took 0.07-0.08 s more CPU each
@@ -279,7 +279,7 @@ class Ahead:
 
 
 # ------------------------------------------------------------------------------ in the child
-def _child(spec: TableSpec, src: Source, forms, path: Path, send) -> None:
+def _child(spec: TableSpec, src: Source, forms, path: Path, send, parent: int) -> None:
     """The table loaded into its scratch file by a loader of its own, as in a package without an
     employers table (the import's id a placeholder), and the employer ids its rows name. Whatever
     connection the parent had is never touched: the child uses its own and ends with os._exit."""
@@ -287,7 +287,7 @@ def _child(spec: TableSpec, src: Source, forms, path: Path, send) -> None:
 
     t = time.perf_counter()
     try:
-        _die_with_parent()
+        _die_with_parent(parent)
         os.nice(NICE)
         engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
         with engine.connect() as conn:
@@ -309,13 +309,17 @@ def _child(spec: TableSpec, src: Source, forms, path: Path, send) -> None:
         send.close()
 
 
-def _die_with_parent() -> None:
+def _die_with_parent(parent: int) -> None:
     """Linux: the child is killed when the loading process dies (kill -9 of a load), instead of
-    reading on for nobody. Its scratch folder is then left beside the store (patuh-load-*)."""
+    reading on for nobody. Its scratch folder is then left beside the store (patuh-load-*).
+    A parent that died between the fork and this call sent no signal: then the child has been
+    adopted by another process already, and ends here."""
     try:
         import ctypes
         import signal
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
-        pass
+        return
+    if os.getppid() != parent:
+        os._exit(1)
