@@ -24,7 +24,8 @@ Nothing is taken from a child but the rows it wrote, their count and its warning
 Not ahead: employers and contracts (other tables are checked against them), tables that refer to
 contracts, XLSX sheets (one open workbook for all of them), files under `AHEAD_FROM_BYTES`, and
 PostgreSQL (its COPY is already fast, and its server does the work on its own core).
-`PATUH_LOAD_WORKERS=1` keeps the whole load in one process.
+`PATUH_LOAD_WORKERS=1` keeps the whole load in one process. A package already in the store is
+found after its files are hashed: its children are stopped then (some 0.1 s of their work lost).
 """
 from __future__ import annotations
 

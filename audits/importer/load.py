@@ -17,6 +17,10 @@ checks (``_Table.slow_row``), which are the only source of error messages. A pla
 payroll, declarations or payments (no quotes, one line a row: ``columnar.py``) is split column-wise
 instead, each distinct cell text read once, and only its rows with a refused cell take that row
 path. The tuples are written without per-value type processing (``audits/store/bulk.py``).
+
+On SQLite the big CSV tables are read, checked and written into scratch files by forked processes
+from the start of the load (``ahead.py``); their rows join the one transaction at their table's
+turn, and only when they are exactly what the table's turn would have written.
 """
 from __future__ import annotations
 
