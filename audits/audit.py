@@ -257,11 +257,13 @@ def _judge_in_workers(engine: Engine, sc: Scope, finding_rules, params, cats, ba
                              initargs=(url, scope, finding_rules, params, cats)) as pool:
         # the workers fork at the first submission: what they inherit is never collected there (a
         # collection would walk, and so copy page by page, the parent's objects)
+        already = gc.get_freeze_count()  # what the host froze itself stays frozen
         gc.freeze()
         try:
             results = pool.map(_judge_one, batches)
         finally:
-            gc.unfreeze()
+            if not already:
+                gc.unfreeze()
         try:
             yield from results
         except BaseException:  # a failed batch: the audit stops now, not after the batches still queued

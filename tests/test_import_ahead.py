@@ -4,7 +4,8 @@ package the same errors in the same order; and nothing left behind — no scratc
 still attached to a pooled connection.
 
 Each package is loaded twice into a new SQLite file: with every table ahead that can be
-(`AHEAD_FROM_BYTES` 0, two workers) and in one process (`PATUH_LOAD_WORKERS=1`). PostgreSQL always
+(`AHEAD_FROM_BYTES` 0, `PATUH_LOAD_WORKERS` above the number of tables) and in one process
+(`PATUH_LOAD_WORKERS=1`). PostgreSQL always
 loads in one process, so these run on SQLite only."""
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ AHEAD = {p.stem for p in DEMO.glob("*.csv") if p.stem in SPECS and not SPECS[p.s
 # the second biggest is loaded ahead by the loading process itself, in a savepoint; children the rest
 HERE = sorted(AHEAD, key=lambda name: -(DEMO / f"{name}.csv").stat().st_size)[1]
 BY_CHILDREN = AHEAD - {HERE}
+MANY = 16  # PATUH_LOAD_WORKERS: more than the tables, so that every one can have its child
 
 
 @pytest.fixture(autouse=True)
@@ -63,7 +65,7 @@ def load(pkg: Path, folder: Path, monkeypatch, workers: int) -> tuple:
 
 
 def assert_same(pkg: Path, tmp_path: Path, monkeypatch) -> tuple:
-    early = load(pkg, tmp_path / f"{pkg.name}-ahead", monkeypatch, 2)
+    early = load(pkg, tmp_path / f"{pkg.name}-ahead", monkeypatch, MANY)
     one = load(pkg, tmp_path / f"{pkg.name}-one", monkeypatch, 1)
     assert early[0] == one[0]
     assert early[1] == one[1]
@@ -159,7 +161,7 @@ def test_a_second_load_into_the_same_store_goes_ahead_again(tmp_path, monkeypatc
     second = shutil.copytree(DEMO, tmp_path / "second")
     rewrite(second / "payroll.csv", lambda rows: rows[:-3])
     got = {}
-    for workers in (2, 1):
+    for workers in (MANY, 1):
         folder = tmp_path / f"two-{workers}"
         folder.mkdir()
         with monkeypatch.context() as m:
@@ -169,17 +171,87 @@ def test_a_second_load_into_the_same_store_goes_ahead_again(tmp_path, monkeypatc
             taken = [set(load_package(pkg, engine).ahead) for pkg in (first, second)]
             got[workers] = stored(engine)
             engine.dispose()
-        assert taken == ([AHEAD, AHEAD] if workers == 2 else [set(), set()])
-    assert got[2] == got[1]
+        assert taken == ([AHEAD, AHEAD] if workers == MANY else [set(), set()])
+    assert got[MANY] == got[1]
 
 
 def test_small_files_and_postgresql_load_in_turn(monkeypatch):
     monkeypatch.setenv("PATUH_LOAD_WORKERS", "1")
-    assert not ahead.wanted()
+    assert ahead.wanted() == 1
     monkeypatch.setenv("PATUH_LOAD_WORKERS", "x")
     with pytest.raises(ValueError, match="PATUH_LOAD_WORKERS"):
         ahead.wanted()
     assert ahead.AHEAD_FROM_BYTES > (DEMO / "payroll.csv").stat().st_size  # the demo loads in one process
+
+
+def test_a_daemonic_process_does_not_fork(monkeypatch):
+    """A load run inside a multiprocessing pool's worker may not have children: it loads alone."""
+    import types
+
+    monkeypatch.setenv("PATUH_LOAD_WORKERS", str(MANY))
+    assert ahead.wanted() == MANY
+    monkeypatch.setattr(ahead.multiprocessing, "current_process", lambda: types.SimpleNamespace(daemon=True))
+    assert ahead.wanted() == 1
+
+
+def test_at_most_the_workers_asked_for(tmp_path, monkeypatch):
+    """PATUH_LOAD_WORKERS=2: this process and one child, for the biggest table; the rest in turn."""
+    pkg = shutil.copytree(DEMO, tmp_path / "two")
+    one_child = load(pkg, tmp_path / "two-ahead", monkeypatch, 2)
+    alone = load(pkg, tmp_path / "two-one", monkeypatch, 1)
+    assert one_child[:2] == alone[:2]
+    biggest = max(AHEAD, key=lambda name: (DEMO / f"{name}.csv").stat().st_size)
+    assert one_child[2] == {HERE, biggest}
+
+
+def test_a_fork_that_fails_leaves_the_load_to_this_process(tmp_path, monkeypatch):
+    """No fork, no pipe (EAGAIN, EMFILE): the load goes on in one process, children already
+    started are stopped and their folder removed."""
+    real = ahead.Ahead._start
+    started = []
+
+    def second_fails(self, name, spec, src):
+        if started:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        real(self, name, spec, src)
+        started.append(self.children[name].process)
+
+    monkeypatch.setattr(ahead.Ahead, "_start", second_fails)
+    outcome, taken = assert_same(shutil.copytree(DEMO, tmp_path / "nofork"), tmp_path, monkeypatch)
+    assert outcome[0] == "loaded" and taken == set()
+    assert started and not any(p.is_alive() for p in started)
+
+
+def test_a_scratch_file_that_cannot_be_copied_leaves_its_table_to_this_process(tmp_path, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    def unreadable(self, name, path, count):
+        raise OperationalError("ATTACH DATABASE", None, Exception("file is not a database"))
+
+    monkeypatch.setattr(ahead.Ahead, "_copy", unreadable)
+    outcome, taken = assert_same(shutil.copytree(DEMO, tmp_path / "unreadable"), tmp_path, monkeypatch)
+    assert outcome[0] == "loaded" and taken == {HERE}
+
+
+def test_a_question_mark_in_the_stores_folder(tmp_path, monkeypatch):
+    """The children's scratch files beside the store: a folder name with ? is a name, not a query."""
+    from sqlalchemy import URL, create_engine
+
+    got = {}
+    for workers in (MANY, 1):
+        folder = tmp_path / f"q?{workers}"
+        folder.mkdir()
+        with monkeypatch.context() as m:
+            m.setenv("PATUH_LOAD_WORKERS", str(workers))
+            m.setattr(ahead, "AHEAD_FROM_BYTES", 0)
+            engine = create_engine(URL.create("sqlite", database=str(folder / "store.db")))
+            taken = set(load_package(DEMO, engine).ahead)
+            got[workers] = stored(engine)
+            engine.dispose()
+        assert taken == (AHEAD if workers == MANY else set())
+        assert sorted(p.name for p in folder.iterdir()) == ["store.db"]
+    assert got[MANY] == got[1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["q?1", f"q?{MANY}"]  # nothing written beside
 
 
 KILLED = """
@@ -229,7 +301,7 @@ def test_a_load_killed_while_its_children_read_takes_them_with_it(tmp_path):
     from patuh.audits.store import schema as s
 
     db = f"sqlite:///{tmp_path / 'store.db'}"
-    env = dict(os.environ, PATUH_LOAD_WORKERS="2")
+    env = dict(os.environ, PATUH_LOAD_WORKERS=str(MANY))
     proc = subprocess.Popen([sys.executable, "-c", KILLED, db, str(DEMO)], stdout=subprocess.PIPE, text=True, env=env)
     pids = [int(proc.stdout.readline().split()[1]) for _ in BY_CHILDREN]
     assert all(_alive(pid) for pid in pids)
