@@ -26,8 +26,9 @@ contracts, XLSX sheets (one open workbook for all of them), files under `AHEAD_F
 PostgreSQL (its COPY is already fast, and its server does the work on its own core).
 `PATUH_LOAD_WORKERS=N` caps the processes loading at once (this one and N − 1 children: the
 smallest tables beyond that load in their turn); `1` keeps the whole load in one process, as does
-a daemonic process (it may not fork) or a fork, pipe or folder that cannot be made. A package already in the store is
-found after its files are hashed: its children are stopped then (some 0.1 s of their work lost).
+a daemonic process (it may not fork) or a fork, pipe or folder that cannot be made. A package
+already in the store is found after its files are hashed: its children are stopped then (some
+0.1 s of their work lost).
 """
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ KEY_TABLES = ("employers", "contracts")  # other tables' references are checked 
 def wanted() -> int:
     """How many processes may load at once (this one and its children): 1 keeps the load in this
     process. PATUH_LOAD_WORKERS=N sets it; unset, one child per big table on a machine of two
-    or more CPUs. None in a daemonic process (one may not fork), nor without fork."""
+    or more CPUs. Always 1 in a daemonic process (it may not fork) and where there is no fork."""
     env = os.environ.get("PATUH_LOAD_WORKERS", "").strip()
     if env:
         try:
