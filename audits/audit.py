@@ -4,7 +4,6 @@ Writing files (CSV, JSON, dossiers) is `audits.outputs`' job; this module only d
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import hashlib
 import json
 import math
@@ -32,6 +31,7 @@ from .calc.calendar import due_date
 from .calculators import CALCULATORS
 from .cases import add_fines, build_cases, case_facts, enforcement_history
 from .facts import Scope, contract_facts, employer_facts, employer_month_facts
+from .forking import frozen
 from .facts.scope import build_lookup_tables, drop_lookup_tables, employer_batches, fill_active, gc_paused
 from .rulebook import rules_dir as default_rules_dir
 from .categories import Categories
@@ -255,15 +255,8 @@ def _judge_in_workers(engine: Engine, sc: Scope, finding_rules, params, cats, ba
     url = engine.url.render_as_string(hide_password=False)
     with ProcessPoolExecutor(n_workers, mp_context=multiprocessing.get_context("fork"), initializer=_start_worker,
                              initargs=(url, scope, finding_rules, params, cats)) as pool:
-        # the workers fork at the first submission: what they inherit is never collected there (a
-        # collection would walk, and so copy page by page, the parent's objects)
-        already = gc.get_freeze_count()  # what the host froze itself stays frozen
-        gc.freeze()
-        try:
+        with frozen():  # the workers fork at the first submission
             results = pool.map(_judge_one, batches)
-        finally:
-            if not already:
-                gc.unfreeze()
         try:
             yield from results
         except BaseException:  # a failed batch: the audit stops now, not after the batches still queued

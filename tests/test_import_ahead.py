@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -39,12 +40,22 @@ def sqlite_only(db_url):
         pytest.skip("PostgreSQL loads in one process (ahead.py): nothing to compare there")
 
 
-def load(pkg: Path, folder: Path, monkeypatch, workers: int) -> tuple:
+@contextmanager
+def store(folder: Path, monkeypatch, workers: int, engine_for=lambda path: get_engine(f"sqlite:///{path}")):
+    """A new store in `folder`, loaded into with `workers` processes and every table ahead that can be."""
     folder.mkdir()
     with monkeypatch.context() as m:
         m.setenv("PATUH_LOAD_WORKERS", str(workers))
         m.setattr(ahead, "AHEAD_FROM_BYTES", 0)
-        engine = get_engine(f"sqlite:///{folder / 'store.db'}")
+        engine = engine_for(folder / "store.db")
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
+
+def load(pkg: Path, folder: Path, monkeypatch, workers: int) -> tuple:
+    with store(folder, monkeypatch, workers) as engine:
         try:
             r = load_package(pkg, engine)
             outcome = ("loaded", r.rows, r.warnings)
@@ -58,7 +69,6 @@ def load(pkg: Path, folder: Path, monkeypatch, workers: int) -> tuple:
         with engine.connect() as conn:  # the pooled connection the load used: nothing attached is left
             attached = [row[1] for row in conn.exec_driver_sql("PRAGMA database_list")]
         got = stored(engine)
-        engine.dispose()
     assert not [a for a in attached if a not in ("main", "temp")], attached
     assert sorted(p.name for p in folder.iterdir()) == ["store.db"]  # no scratch folder left
     return outcome, got, taken
@@ -162,15 +172,9 @@ def test_a_second_load_into_the_same_store_goes_ahead_again(tmp_path, monkeypatc
     rewrite(second / "payroll.csv", lambda rows: rows[:-3])
     got = {}
     for workers in (MANY, 1):
-        folder = tmp_path / f"two-{workers}"
-        folder.mkdir()
-        with monkeypatch.context() as m:
-            m.setenv("PATUH_LOAD_WORKERS", str(workers))
-            m.setattr(ahead, "AHEAD_FROM_BYTES", 0)
-            engine = get_engine(f"sqlite:///{folder / 'store.db'}")
+        with store(tmp_path / f"two-{workers}", monkeypatch, workers) as engine:
             taken = [set(load_package(pkg, engine).ahead) for pkg in (first, second)]
             got[workers] = stored(engine)
-            engine.dispose()
         assert taken == ([AHEAD, AHEAD] if workers == MANY else [set(), set()])
     assert got[MANY] == got[1]
 
@@ -240,14 +244,10 @@ def test_a_question_mark_in_the_stores_folder(tmp_path, monkeypatch):
     got = {}
     for workers in (MANY, 1):
         folder = tmp_path / f"q?{workers}"
-        folder.mkdir()
-        with monkeypatch.context() as m:
-            m.setenv("PATUH_LOAD_WORKERS", str(workers))
-            m.setattr(ahead, "AHEAD_FROM_BYTES", 0)
-            engine = create_engine(URL.create("sqlite", database=str(folder / "store.db")))
+        with store(folder, monkeypatch, workers,
+                   lambda path: create_engine(URL.create("sqlite", database=str(path)))) as engine:
             taken = set(load_package(DEMO, engine).ahead)
             got[workers] = stored(engine)
-            engine.dispose()
         assert taken == (AHEAD if workers == MANY else set())
         assert sorted(p.name for p in folder.iterdir()) == ["store.db"]
     assert got[MANY] == got[1]

@@ -32,7 +32,6 @@ already in the store is found after its files are hashed: its children are stopp
 """
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import os
 import resource
@@ -41,7 +40,6 @@ import sys
 import tempfile
 import time
 import traceback
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +48,7 @@ from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
+from patuh.audits.forking import frozen
 from patuh.audits.store import schema as s
 
 from . import columnar
@@ -79,21 +78,6 @@ def wanted() -> int:
             or multiprocessing.current_process().daemon):
         return 1
     return n
-
-
-@contextmanager
-def _frozen():
-    """A fork with the parent's objects frozen (gc.freeze): what a child inherits is never
-    collected there; a collection in the child would walk, and so copy page by page, the parent's
-    objects (a load child's CPU: payments 0.17 → 0.09 s, declarations 0.65 → 0.58 s). Objects the
-    host froze itself stay frozen."""
-    already = gc.get_freeze_count()
-    gc.freeze()
-    try:
-        yield
-    finally:
-        if not already:
-            gc.unfreeze()
 
 
 def _depends_on(spec: TableSpec) -> set[str]:
@@ -206,7 +190,7 @@ class Ahead:
         process = ctx.Process(target=_child, args=(spec, src, self.forms, path, send, os.getpid()), daemon=True,
                               name=f"patuh-load-{name}")
         try:
-            with _frozen():
+            with frozen():
                 process.start()
         except BaseException:
             receive.close()
