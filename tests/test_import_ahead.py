@@ -330,3 +330,22 @@ def test_a_failing_step_after_the_transaction_discards_its_connection(tmp_path):
     with engine.connect() as conn:
         assert "stray" not in [row[1] for row in conn.exec_driver_sql("PRAGMA database_list")]
     engine.dispose()
+
+
+def test_forking_frozen_leaves_what_the_host_froze():
+    import gc
+
+    from patuh.audits.forking import frozen
+
+    assert gc.get_freeze_count() == 0
+    with frozen():
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0  # thawed after the fork
+    gc.freeze()
+    try:
+        host = gc.get_freeze_count()
+        with frozen():
+            pass
+        assert gc.get_freeze_count() >= host  # what the host froze is still frozen
+    finally:
+        gc.unfreeze()
