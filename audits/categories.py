@@ -12,6 +12,8 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from patuh.engine.yaml_load import load as load_yaml
+
 from .law_corpus import LawCorpus, LawError, citation_problems
 from .rulebook import rules_dir as default_rules_dir
 
@@ -67,6 +69,7 @@ class Categories:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_id", {c.id: c for c in self.items})
+        object.__setattr__(self, "_rank", {c.id: i for i, c in reversed(list(enumerate(self.items)))})
 
     def __iter__(self):
         return iter(self.items)
@@ -83,8 +86,7 @@ class Categories:
 
     def rank(self, category: str) -> int:
         """Position in the rulebook's order; an unknown category goes last."""
-        ids = self.ids
-        return ids.index(category) if category in ids else len(ids)
+        return self._rank.get(category, len(self.items))
 
     def adds_to_total(self, category: str) -> bool:
         c = self.get(category)
@@ -127,7 +129,7 @@ class Categories:
 
 def parse(text: str, file: str) -> Categories:
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text, yaml.SafeLoader)
     except yaml.YAMLError as exc:
         raise CategoryError(f"{file}: not valid YAML ({exc})") from None
     try:

@@ -17,6 +17,8 @@ from typing import Any, Iterable
 
 import yaml
 
+from patuh.engine.yaml_load import load as load_yaml
+
 LAW_DIR = "law"
 KINDS = ("kutipan", "ringkasan")
 CONFIDENCE = ("P", "S2", "S1", "D", "UNCONFIRMED")
@@ -166,7 +168,7 @@ def _s(v: Any) -> str:
 
 def parse_law_file(text: str, file: str) -> Instrument:
     try:
-        data = yaml.safe_load(text)
+        data = load_yaml(text, yaml.SafeLoader)  # libyaml's parser: read on every audit
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise LawError(f"{file}{f' line {mark.line + 1}' if mark else ''}: not valid YAML") from None
