@@ -117,3 +117,28 @@ def test_employer_dues_read_later_are_those_of_dues_by_month():
                                  programs, PARAMS, trace)
             assert _same(m.by_program, ref)
     assert dict(lazy) == {w: dues_by_month(fact, PARAMS, w) for w in ("mandatory", "missing")}
+
+
+def test_employer_dues_month_by_month_as_each_looked_up_alone():
+    """dues_by_month remembers a month's rate card and parameter uses per (month, scale, risk
+    group, registered programmes): employers that differ in any of these, one after the other
+    through one ParameterStore, get the dues and the uses each gets through a store of its own
+    (nothing remembered). A key without the registered programmes, the scale or the risk group
+    fails this."""
+    from patuh.audits.calc.sums import dues_by_month
+
+    months = tuple((f"2025-{m:02d}", Decimal(1_000_000 * m), Decimal(900_000 * m)) for m in (1, 2, 3, 11, 12))
+    facts = [{"scale": scale, "risk_group": group, "programs": programs, "by_month": months}
+             for scale in ("mikro", "kecil", "menengah", "besar")
+             for group in (0, 1, 3, 5)
+             for programs in ([], ["JKK", "JKM"], ["JKK", "JKM", "JHT"], ["JHT", "JP"])]
+    shared = ParameterStore.load(ROOT / "rules" / "parameters")
+    estimated = set()
+    for fact in facts:
+        for which in ("mandatory", "missing"):
+            alone = dues_by_month(fact, ParameterStore.load(ROOT / "rules" / "parameters"), which)
+            got = dues_by_month(fact, shared, which)
+            assert got == alone, (fact["scale"], fact["risk_group"], fact["programs"], which)
+            assert [u.as_dict() for u in got.uses] == [u.as_dict() for u in alone.uses]
+            estimated |= {m.estimated_risk_group for m in got.months}
+    assert None in estimated and len(estimated) > 1  # both an employer's own group and the estimate
