@@ -603,8 +603,8 @@ def targets(results: list[dict]) -> list[str]:
         per100 = secs / n * 100
         ok = per100 < TARGETS["dossiers_per_100_s"] and pdf
         out.append(f"- 100 law-enforcement dossiers (HTML and PDF) in under {TARGETS['dossiers_per_100_s']:.0f} s on "
-                   f"{os.cpu_count()} cores: **{n} dossiers{'' if pdf else ' (HTML only)'} in {secs:.0f} s, "
-                   f"{per100:.0f} s per 100 — {'met' if ok else 'NOT met' if pdf else 'not measured with PDF'}**")
+                   f"{os.cpu_count()} cores: **{n} dossiers{'' if pdf else ' (HTML only)'} in {secs:.1f} s, "
+                   f"{per100:.1f} s per 100 — {'met' if ok else 'NOT met' if pdf else 'not measured with PDF'}**")
     else:
         out.append("- 100 dossiers: not measured in this run")
     return out
