@@ -10,7 +10,6 @@ import math
 import multiprocessing
 import os
 import resource
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ from .calc.calendar import due_date
 from .calculators import CALCULATORS
 from .cases import add_fines, build_cases, case_facts, enforcement_history
 from .facts import Scope, contract_facts, employer_facts, employer_month_facts
-from .forking import frozen
+from .forking import can_fork, frozen, processes_asked
 from .facts.scope import build_lookup_tables, drop_lookup_tables, employer_batches, fill_active, gc_paused
 from .rulebook import rules_dir as default_rules_dir
 from .categories import Categories
@@ -181,19 +180,18 @@ def _employer_count(conn, import_id: int) -> int:
 def _audit_workers(n_employers: int, engine: Engine) -> int:
     """How many processes judge the batches: PATUH_AUDIT_WORKERS if set, else one per CPU (at
     most 4) from PARALLEL_FROM_EMPLOYERS employers on. Workers are forked (Linux) and open the
-    database again, so an in-memory SQLite database, or a system without fork, keeps one."""
-    env = os.environ.get("PATUH_AUDIT_WORKERS")
-    if env:
-        try:
-            wanted = max(1, int(env))
-        except ValueError:
-            raise AuditError(f"PATUH_AUDIT_WORKERS={env!r}: give a whole number (1: no worker processes)") from None
-    else:
+    database again, so an in-memory SQLite database, a system without fork, or a daemonic process (a
+    pool's worker, which may not have children) keeps one."""
+    try:
+        wanted = processes_asked("PATUH_AUDIT_WORKERS", "no worker processes")
+    except ValueError as exc:
+        raise AuditError(str(exc)) from None
+    if wanted is None:
         wanted = min(os.cpu_count() or 1, 4) if n_employers >= PARALLEL_FROM_EMPLOYERS else 1
     db = engine.url.database or ""
     in_memory = engine.dialect.name == "sqlite" and (db in ("", ":memory:") or "memory" in str(engine.url.query.get("mode", ""))
                                                      or db.startswith("file::memory:"))
-    if wanted == 1 or in_memory or sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
+    if wanted == 1 or in_memory or not can_fork():
         return 1
     return min(wanted, max(1, n_employers))
 

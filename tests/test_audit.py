@@ -310,6 +310,21 @@ def test_audit_workers_setting_is_checked(db_url, monkeypatch):
         run_audit(engine, first.import_id)
 
 
+def test_a_daemonic_process_judges_in_one_process(db_url, monkeypatch):
+    """Inside a multiprocessing pool's worker (a daemonic process, which may not have children) the
+    audit keeps its batches in this process instead of failing to start its workers."""
+    import types
+
+    import patuh.audits.forking as forking
+    from patuh.audits.audit import _audit_workers
+
+    engine, _ = audit(db_url)
+    monkeypatch.setenv("PATUH_AUDIT_WORKERS", "2")
+    assert _audit_workers(1000, engine) == (2 if forking.can_fork() else 1)
+    monkeypatch.setattr(forking.multiprocessing, "current_process", lambda: types.SimpleNamespace(daemon=True))
+    assert _audit_workers(1000, engine) == 1
+
+
 def test_an_error_in_a_worker_comes_back_as_itself(db_url, monkeypatch):
     """A worker that cannot set itself up (here its lookup tables fail) makes the audit fail with
     that error, as one process would, not with a broken process pool."""

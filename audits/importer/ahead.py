@@ -36,7 +36,6 @@ import multiprocessing
 import os
 import resource
 import shutil
-import sys
 import tempfile
 import time
 import traceback
@@ -48,7 +47,7 @@ from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from patuh.audits.forking import frozen
+from patuh.audits.forking import can_fork, frozen, processes_asked
 from patuh.audits.store import schema as s
 
 from . import columnar
@@ -66,18 +65,10 @@ def wanted() -> int:
     """How many processes may load at once (this one and its children): 1 keeps the load in this
     process. PATUH_LOAD_WORKERS=N sets it; unset, one child per big table on a machine of two
     or more CPUs. Always 1 in a daemonic process (it may not fork) and where there is no fork."""
-    env = os.environ.get("PATUH_LOAD_WORKERS", "").strip()
-    if env:
-        try:
-            n = max(1, int(env))
-        except ValueError:
-            raise ValueError(f"PATUH_LOAD_WORKERS={env!r}: give a whole number (1: load in one process)") from None
-    else:
+    n = processes_asked("PATUH_LOAD_WORKERS", "load in one process")
+    if n is None:
         n = len(s.DATA_TABLES) + 1 if (os.cpu_count() or 1) >= 2 else 1
-    if (sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods()
-            or multiprocessing.current_process().daemon):
-        return 1
-    return n
+    return n if can_fork() else 1
 
 
 def _depends_on(spec: TableSpec) -> set[str]:
