@@ -38,6 +38,91 @@ def test_migrating_empty_db_gives_exactly_metadata(engine):
 BIG_TABLES = ("participants", "declarations", "payments", "payroll")
 
 
+def test_schema_head_is_alembics_head():
+    """ensure_schema knows head without Alembic: a new migration must move SCHEMA_HEAD too."""
+    from alembic.script import ScriptDirectory
+
+    from patuh.audits.store.db import SCHEMA_HEAD, alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config()).get_heads() == [SCHEMA_HEAD]
+
+
+def _sqlite_schema(path) -> dict:
+    """What SQLite holds of a database's schema, table by table: columns (name, type, not null,
+    default, key), indexes with their columns, foreign keys — not the DDL's spacing."""
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    out = {}
+    for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"):
+        indexes = {}
+        for _seq, name, unique, origin, partial in con.execute(f"PRAGMA index_list('{table}')"):
+            cols = [r[2] for r in con.execute(f"PRAGMA index_xinfo('{name}')") if r[5]]
+            indexes[name] = (unique, origin, partial, cols)
+        out[table] = (con.execute(f"PRAGMA table_xinfo('{table}')").fetchall(), indexes,
+                      sorted(con.execute(f"PRAGMA foreign_key_list('{table}')").fetchall()))
+    con.execute("PRAGMA integrity_check")
+    con.close()
+    return out
+
+
+def test_empty_sqlite_created_at_head_is_the_migrated_schema(tmp_path):
+    """An empty SQLite store is created from the metadata and stamped, not migrated: it must be
+    what the migrations give, to the column, index and foreign key, and Alembic must see it at head
+    (a later migration then starts from it)."""
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    from patuh.audits.store.db import SCHEMA_HEAD, alembic_config
+
+    migrated, created = tmp_path / "migrated.db", tmp_path / "created.db"
+    eng = get_engine(f"sqlite:///{migrated}")
+    cfg = alembic_config(eng)
+    with eng.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    eng.dispose()
+    eng = get_engine(f"sqlite:///{created}")
+    ensure_schema(eng)
+    with eng.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_heads() == (SCHEMA_HEAD,)
+    cfg = alembic_config(eng)
+    with eng.begin() as conn:  # nothing left to migrate: Alembic agrees it is at head
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    eng.dispose()
+    expected, got = _sqlite_schema(migrated), _sqlite_schema(created)
+    assert set(got) == set(s.metadata.tables) | {"alembic_version"}
+    assert got == expected
+
+
+def test_a_store_below_head_is_migrated_not_recreated(tmp_path):
+    """A store stamped at an older revision keeps its rows and is brought to head by Alembic."""
+    from alembic import command
+
+    from patuh.audits.store.db import SCHEMA_HEAD, alembic_config
+
+    eng = get_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    cfg = alembic_config(eng)
+    with eng.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0005")
+        conn.execute(insert(s.imports).values(package_hash="o" * 64))
+    ensure_schema(eng)
+    with eng.connect() as conn:
+        assert conn.execute(select(s.imports.c.package_hash)).scalars().all() == ["o" * 64]
+        assert conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all() == [SCHEMA_HEAD]
+    eng.dispose()
+    assert _sqlite_schema(tmp_path / "old.db") == _sqlite_schema_at_head(tmp_path)
+
+
+def _sqlite_schema_at_head(tmp_path):
+    eng = get_engine(f"sqlite:///{tmp_path / 'head.db'}")
+    ensure_schema(eng)
+    eng.dispose()
+    return _sqlite_schema(tmp_path / "head.db")
+
+
 def test_import_references_are_enforced(engine):
     """Data rows name an import that exists, and an import still named cannot go: the foreign keys
     on SQLite, on PostgreSQL the triggers of migration 0007 for the four big tables, including rows
