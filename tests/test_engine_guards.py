@@ -254,3 +254,17 @@ def test_messages_use_the_formatter_given(ev):
     hit = next(h for h in fancy.evaluate([month("m2")]) if h.rule_id == "ARR-01")
     assert plain.message["id"] == f"Kurang bayar Rp {plain.amount}"
     assert hit.message == {"id": f"Kurang bayar Rp <id:{hit.amount}>", "en": f"Underpaid by Rp <en:{hit.amount}>"}
+
+
+def test_a_parameter_entry_is_a_copy_down_to_its_nested_values():
+    """A use's entry is made once and copied for each trace: a trace that changes a table in its
+    entry must not change the next trace's (nor the use's)."""
+    from patuh.engine.parameters import ParamUse
+
+    use = ParamUse("bands", None, {"a": [1, {"b": "2"}], "c": "3"}, dt.date(2025, 1, 1), None, "I", "A", "S", "S2")
+    first = use.as_dict()
+    first["value"]["a"][1]["b"] = "changed"
+    first["value"]["a"].append("more")
+    first["value"]["c"] = "changed"
+    assert use.as_dict()["value"] == {"a": [1, {"b": "2"}], "c": "3"}
+    assert use.as_dict() == use.as_dict() and use.as_dict() is not use.as_dict()

@@ -13,22 +13,20 @@ from patuh.audits.calc.money import round_rupiah
 from patuh.audits.calc.sums import month_sums
 from patuh.audits.store import schema as s
 
-from .scope import TT_ACTIVE, TT_MINIMUM, TT_PERIODS, Scope, build_lookup_tables, employer_rows, gc_paused, rupiah, sen
+from .scope import TT_ACTIVE, TT_EMPLOYER_MONTHS, TT_PERIODS, Scope, build_lookup_tables, employer_rows, gc_paused, rupiah, sen
 
 ZERO = Decimal(0)
 
 
 def _payroll_join():
-    """Payroll rows with what the worker tests read: the month's JP cap and tolerance, the
-    employer's minimum wage, the declared wage and whether the worker is a participant."""
-    p, d, e = s.payroll, s.declarations, s.employers
-    per, mins, act = TT_PERIODS, TT_MINIMUM, TT_ACTIVE
+    """Payroll rows with what the worker tests read: the month's JP cap and tolerance and the
+    employer's minimum wage (one row of TT_EMPLOYER_MONTHS), the declared wage and whether the
+    worker is a participant. Only the months of the scope: TT_EMPLOYER_MONTHS holds no other."""
+    p, d, em, act = s.payroll, s.declarations, TT_EMPLOYER_MONTHS, TT_ACTIVE
     return (
-        p.join(per, per.c.period == p.c.period)
-        .join(e, and_(e.c.import_id == p.c.import_id, e.c.employer_id == p.c.employer_id))
+        p.join(em, and_(em.c.employer_id == p.c.employer_id, em.c.period == p.c.period))
         .outerjoin(d, and_(d.c.import_id == p.c.import_id, d.c.employer_id == p.c.employer_id,
                            d.c.period == p.c.period, d.c.nik == p.c.nik))
-        .outerjoin(mins, and_(mins.c.regency_code == e.c.regency_code, mins.c.period == p.c.period))
         .outerjoin(act, and_(act.c.employer_id == p.c.employer_id, act.c.nik == p.c.nik,
                              act.c.first_period <= p.c.period, act.c.last_period >= p.c.period))
     )
@@ -37,16 +35,16 @@ def _payroll_join():
 def worker_tests() -> dict:
     """The tests a payroll row is counted by, once, in SQL over `_payroll_join`: the facts sum the
     rows that pass, the evidence lists them (categories.yaml `evidence.workers` names a test)."""
-    p, d, per, mins, act = s.payroll, s.declarations, TT_PERIODS, TT_MINIMUM, TT_ACTIVE
+    p, d, em, act = s.payroll, s.declarations, TT_EMPLOYER_MONTHS, TT_ACTIVE
     wage = sen(p.c.wage)
     reported = func.coalesce(sen(d.c.reported_wage), 0)
     active = act.c.nik.is_not(None)
     return {
         "unregistered": ~active,
         # reported < tolerance × wage, in integers: reported × den < wage × num (the month's tolerance)
-        "underreported": and_(active, reported * per.c.tol_den < wage * per.c.tol_num),
-        "below_minimum": and_(p.c.employment.in_(("pkwtt", "pkwt")), mins.c.min_wage.is_not(None),
-                              wage < mins.c.min_wage),
+        "underreported": and_(active, reported * em.c.tol_den < wage * em.c.tol_num),
+        "below_minimum": and_(p.c.employment.in_(("pkwtt", "pkwt")), em.c.min_wage.is_not(None),
+                              wage < em.c.min_wage),
         "deducted": sen(p.c.bpjs_deduction) > 0,
     }
 
@@ -54,9 +52,9 @@ def worker_tests() -> dict:
 def _payroll_aggregates(sc: Scope):
     """One pass over payroll: per (employer, period) the totals every payroll rule needs.
     Needs the lookup tables of `build_lookup_tables` on the same connection."""
-    p, d, mins = s.payroll, s.declarations, TT_MINIMUM
+    p, d, em = s.payroll, s.declarations, TT_EMPLOYER_MONTHS
     tests = worker_tests()
-    wage, cap = sen(p.c.wage), TT_PERIODS.c.cap
+    wage, cap = sen(p.c.wage), em.c.cap
     reported = func.coalesce(sen(d.c.reported_wage), 0)
     jp_wage = case((wage > cap, cap), else_=wage)
     jp_reported = case((reported > cap, cap), else_=reported)
@@ -80,7 +78,7 @@ def _payroll_aggregates(sc: Scope):
             csum(under, wage - reported).label("under_gap"),
             csum(under, jp_wage - jp_reported).label("under_jp_gap"),
             csum(below_min, 1).label("min_n"),
-            csum(below_min, mins.c.min_wage - wage).label("min_gap"),
+            csum(below_min, em.c.min_wage - wage).label("min_gap"),
         )
         .select_from(_payroll_join())
         .where(p.c.import_id == sc.import_id, *sc.of_employers(p.c.employer_id))
