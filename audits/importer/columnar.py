@@ -30,7 +30,7 @@ from .fast import REJECT, Column, cell_reader
 from .reader import ReadError, Source
 
 BLOCK = 1024 * 1024  # bytes of CSV per Arrow table (about 17,000 payroll rows)
-NEWLINE, COMMA = 10, 44
+NEWLINE, COMMA, CARRIAGE_RETURN = 10, 44, 13
 BOM = b"\xef\xbb\xbf"
 
 
@@ -54,29 +54,38 @@ def plain_csv(path: Path, width: int) -> bool:
 
 
 def _plain_lines(data: bytes, width: int) -> bool:
-    """``data``: whole lines, each ending in ``\\n``, after a line break."""
-    if b'"' in data or b"\x00" in data or BOM in data:
-        # a BOM after the first: csv.reader keeps it in the cell, Arrow drops it at a block's start
+    """``data``: whole lines, each ending in ``\\n``, after a line break.
+
+    Each block is read by this twice (plain_csv, then before it is split): what searches for
+    several bytes at once (a BOM, an empty line) runs only where it can find something, and empty
+    lines are found from the line ends numpy finds anyway — 3.5 ms a megabyte before, 1.3 now."""
+    if b'"' in data or b"\x00" in data:  # one byte: memchr
         return False
-    if not data.isascii():
+    if not data.isascii():  # a BOM, or a cell that is not UTF-8, needs a byte beyond ASCII
+        if BOM in data:
+            # a BOM after the first: csv.reader keeps it in the cell, Arrow drops it at a block's start
+            return False
         try:
             data.decode("utf-8")
         except UnicodeDecodeError:
             return False
-    crs = data.count(b"\r")
-    if crs and crs != data.count(b"\r\n"):
-        return False
-    # an empty line is a line break right after a line break (the one before data included)
-    if data[:1] == b"\n" or data[:2] == b"\r\n" or b"\n\n" in data or b"\n\r\n" in data:
-        return False
     arr = np.frombuffer(data, dtype=np.uint8)
     ends = np.flatnonzero(arr == NEWLINE)
+    lengths = np.diff(ends, prepend=-1)  # each line's bytes, its line break included
+    # an empty line: a line break right after a line break (the one before data included)
+    if (lengths == 1).any():
+        return False
+    if b"\r" in data:
+        if data.count(b"\r") != data.count(b"\r\n"):
+            return False
+        if ((lengths == 2) & (arr[ends - 1] == CARRIAGE_RETURN)).any():  # "\r\n" alone
+            return False
     commas = np.flatnonzero(arr == COMMA)
     per_line = np.diff(np.searchsorted(commas, ends), prepend=0)
     if not (per_line == width - 1).all():
         return False
     # a line longer than csv.reader's field limit might hold a cell it refuses, file and all
-    return int(np.diff(ends, prepend=-1).max()) <= csv.field_size_limit()
+    return int(lengths.max()) <= csv.field_size_limit()
 
 
 Rows = Callable[[int, list], "tuple | None"]
