@@ -243,9 +243,13 @@ def _same(value: Any) -> Any:
 
 
 def _decimal(value: Decimal) -> int | float:
-    if not value.is_finite():
-        raise _Unfit
-    return int(value) if value == value.to_integral_value() else float(value)
+    # one C call for the common whole amount (is_finite, to_integral_value and a comparison were
+    # three): a NaN raises ValueError, an infinity OverflowError
+    try:
+        numerator, denominator = value.as_integer_ratio()
+    except (ValueError, OverflowError):
+        raise _Unfit from None
+    return numerator if denominator == 1 else float(value)
 
 
 def _float(value: float) -> float:
