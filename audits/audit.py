@@ -31,7 +31,7 @@ from .calculators import CALCULATORS
 from .cases import add_fines, build_cases, case_facts, enforcement_history
 from .facts import Scope, contract_facts, employer_facts, employer_month_facts
 from .forking import can_fork, frozen, processes_asked
-from .facts.scope import build_lookup_tables, drop_lookup_tables, employer_batches, fill_active, gc_paused
+from .facts.scope import build_lookup_tables, drop_lookup_tables, employer_batches, fill_batch_tables, gc_paused
 from .rulebook import rules_dir as default_rules_dir
 from .categories import Categories
 from .lifecycle import actions as recorded_actions
@@ -238,7 +238,8 @@ def _judge_one(bounds: tuple[str, str]):
     sc = _worker_scope()
     b = sc.batch(*bounds)
     t = time.perf_counter()
-    fill_active(b)  # the batch's own participants' spans (each worker spanned all the import's)
+    # the batch's own participants' spans and employer-months (each worker spanned all the import's)
+    fill_batch_tables(b)
     spanned = time.perf_counter() - t
     found, n, spent = _WORKER["judge"](b)
     spent["facts"] += spanned

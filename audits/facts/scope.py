@@ -162,8 +162,9 @@ LOOKUP_TABLES = (TT_PERIODS, TT_MINIMUM, TT_EMPLOYER_MONTHS, TT_ACTIVE)
 def build_lookup_tables(sc: "Scope", active: bool = True) -> None:
     """(Re)create the temporary tables of this connection for the scope's months, for all the
     import's employers (a batch of employers reads the tables of its run). `active=False` leaves
-    the active participation empty, for `fill_active` to fill batch by batch: an audit worker
-    then spans only the participants of its own batches, where each worker spanned them all."""
+    the active participation and the employer-months empty, for `fill_batch_tables` to fill batch
+    by batch: an audit worker then spans only the participants of its own batches, where each
+    worker spanned them all."""
     conn = sc.conn
     sc.shared["tables"] = True
     for t in LOOKUP_TABLES:
@@ -192,13 +193,13 @@ def build_lookup_tables(sc: "Scope", active: bool = True) -> None:
                 minimums.append({"regency_code": r, "period": p, "min_wage": int(minimum * 100)})
     if minimums:
         conn.execute(insert(TT_MINIMUM), minimums)
-    if conn.dialect.name == "postgresql":  # autovacuum never analyses a temporary table (fill_active)
+    if conn.dialect.name == "postgresql":  # autovacuum never analyses a temporary table (fill_batch_tables)
         conn.execute(text(f"ANALYZE {TT_PERIODS.name}"))
     if active:
-        fill_active(sc)
+        fill_batch_tables(sc)
 
 
-def fill_active(sc: "Scope") -> None:
+def fill_batch_tables(sc: "Scope") -> None:
     """The active participation of the scope's employers (all the import's when `sc.employers` is
     None) in TT_ACTIVE, and their months in TT_EMPLOYER_MONTHS, in place of what they held."""
     conn = sc.conn
