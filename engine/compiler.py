@@ -51,20 +51,51 @@ class CompileError(Exception):
     pass
 
 
+# durable-rules' C core reads a number from its JSON text itself: an integer with atoll (beyond 64
+# bits it saturates, silently: 2**64 and 2**63 would compare equal) and an exponent only after a
+# fraction (json.dumps writes 0.00001 as "1e-05", which crashed the process with a segmentation
+# fault). json.dumps writes a float without an exponent exactly when 1e-4 <= |x| < 1e16, and strtod
+# reads that text back as the same double. So the engine sees integers of 64 bits and floats in
+# that range, or zero; any other number is refused with an error naming it (money is in sen, so no
+# amount is below 0.01, and 10^16 Rupiah is beyond any payroll).
+ENGINE_INT = (-(2**63), 2**63 - 1)
+ENGINE_FLOAT = (1e-4, 1e16)
+
+
+def engine_int(value: int) -> int:
+    if not ENGINE_INT[0] <= value <= ENGINE_INT[1]:
+        raise TypeError(f"{value} is beyond the rules engine's 64-bit integers")
+    return value
+
+
+def engine_float(value: float) -> float:
+    """`value` if durable-rules reads it back as itself, else TypeError."""
+    if not (ENGINE_FLOAT[0] <= abs(value) < ENGINE_FLOAT[1]) and value != 0:
+        if value != value or value in (float("inf"), float("-inf")):
+            raise TypeError(f"{value} is not a finite number")
+        raise TypeError(f"{value!r} is outside the numbers the rules engine reads exactly "
+                        f"(0, or 0.0001 to 10^16 in size, or a whole number of up to 64 bits)")
+    return value
+
+
 def normalise_value(value: Any) -> Any:
     """A Python value -> what durable-rules may see. Raises TypeError for what it must not see."""
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int):
-        return value
+        return engine_int(value)
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise TypeError(f"{value} is not a finite number")
-        return int(value) if value == value.to_integral_value() else float(value)
+        if value == value.to_integral_value():
+            return engine_int(int(value))
+        as_float = float(value)  # not zero: a tiny fraction that becomes 0.0 is refused too
+        if not ENGINE_FLOAT[0] <= abs(as_float) < ENGINE_FLOAT[1]:
+            raise TypeError(f"{value} is outside the numbers the rules engine reads exactly (0, or 0.0001 "
+                            "to 10^16 in size, or a whole number of up to 64 bits)")
+        return as_float
     if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise TypeError(f"{value} is not a finite number")
-        return value
+        return engine_float(value)
     if isinstance(value, dt.datetime):
         raise TypeError(f"{value!r}: a datetime is not allowed, give a date")
     if isinstance(value, dt.date):
@@ -160,6 +191,13 @@ def _nex(name: str) -> dict:
     return {"$nex": {name: 1}}
 
 
+def _literal(value: Any, c: Comparison, ctx: "_Ctx") -> Any:
+    try:
+        return normalise_value(value)
+    except TypeError as exc:
+        raise CompileError(f"{ctx.rule.path} line {c.line}: {exc}") from None
+
+
 def _compile_comparison(c: Comparison, negate: bool, ctx: _Ctx) -> dict:
     op, name, value = c.op, c.field, c.value
     if op == "exists":
@@ -171,14 +209,14 @@ def _compile_comparison(c: Comparison, negate: bool, ctx: _Ctx) -> dict:
         if len(kinds) != 1:
             raise CompileError(f"{ctx.rule.path} line {c.line}: 'in' mixes kinds of values {sorted(kinds)}")
         ctx.expect(name, kinds.pop(), c.line)
-        lits = [normalise_value(v) for v in value]
+        lits = [_literal(v, c, ctx) for v in value]
         if not negate:
             return {"$or": [{name: v} for v in lits]} if len(lits) > 1 else {name: lits[0]}
         return {"$or": [{"$and": [{"$neq": {name: v}} for v in lits]}, _nex(name)]}
 
     if op == "contains":
         ctx.expect(name, LIST, c.line)
-        lit = normalise_value(value)
+        lit = _literal(value, c, ctx)
         if not negate:
             return {"$iany": {name: {"$i": lit}}}
         # empty lists never reach the engine (the evaluator drops them), so absent covers "empty"
@@ -205,7 +243,7 @@ def _compile_comparison(c: Comparison, negate: bool, ctx: _Ctx) -> dict:
         if op in ORDERING_OPS:
             ctx.expect(name, ORDERED, c.line)
     else:
-        right = normalise_value(value)
+        right = _literal(value, c, ctx)
         ctx.expect(name, kind_of(value), c.line)
 
     effective = _NEGATE[op] if negate else op

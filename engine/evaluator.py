@@ -47,6 +47,8 @@ from patuh.engine.compiler import (
     BOOL,
     CATCH_ALL_PREFIX,
     DATE,
+    ENGINE_FLOAT,
+    ENGINE_INT,
     LIST,
     NUMBER,
     ORDERED,
@@ -242,6 +244,12 @@ def _same(value: Any) -> Any:
     return value
 
 
+def _int(value: int) -> int:
+    if _INT_LOW <= value <= _INT_HIGH:
+        return value
+    raise _Unfit
+
+
 def _decimal(value: Decimal) -> int | float:
     # one C call for the common whole amount (is_finite, to_integral_value and a comparison were
     # three): a NaN raises ValueError, an infinity OverflowError
@@ -249,21 +257,30 @@ def _decimal(value: Decimal) -> int | float:
         numerator, denominator = value.as_integer_ratio()
     except (ValueError, OverflowError):
         raise _Unfit from None
-    return numerator if denominator == 1 else float(value)
+    if denominator == 1:
+        if _INT_LOW <= numerator <= _INT_HIGH:
+            return numerator
+        raise _Unfit
+    as_float = float(value)
+    if _FLOAT_LOW <= abs(as_float) < _FLOAT_HIGH:  # never 0: the fraction is not
+        return as_float
+    raise _Unfit
 
 
 def _float(value: float) -> float:
-    if value != value or value in _INFINITIES:
-        raise _Unfit
-    return value
+    if _FLOAT_LOW <= abs(value) < _FLOAT_HIGH or value == 0:  # false for NaN and the infinities
+        return value
+    raise _Unfit
 
 
-_INFINITIES = (float("inf"), float("-inf"))
+# the numbers durable-rules reads back as themselves (compiler.ENGINE_INT, ENGINE_FLOAT): any other
+# takes the checked path, whose normalise_value refuses it with its message
+(_INT_LOW, _INT_HIGH), (_FLOAT_LOW, _FLOAT_HIGH) = ENGINE_INT, ENGINE_FLOAT
 _KINDS = (None, NUMBER, DATE, TEXT, BOOL, LIST, ORDERED)
 _FAST: dict[tuple[type, str | None], Callable | None] = {
     **{(type(None), k): None for k in _KINDS},
     **{(bool, k): _same for k in (None, BOOL)},
-    **{(int, k): _same for k in (None, NUMBER, ORDERED)},
+    **{(int, k): _int for k in (None, NUMBER, ORDERED)},
     **{(str, k): _same for k in (None, TEXT)},
     **{(Decimal, k): _decimal for k in (None, NUMBER, ORDERED)},
     **{(float, k): _float for k in (None, NUMBER, ORDERED)},

@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from patuh.engine import evaluator as evmod
 from patuh.engine.evaluator import EvaluationError, Evaluator, FactError
@@ -84,6 +85,60 @@ def test_number_where_a_bool_is_compared_is_rejected(ev):
 def test_datetime_is_rejected(ev):
     with pytest.raises(FactError, match="datetime"):
         ev.evaluate([month("x", on=dt.datetime(2025, 3, 1, 12, 0))])
+
+
+# durable-rules reads a number's JSON text in C: "1e-05" (json.dumps' 0.00001) crashed the whole
+# process with a segmentation fault, and an integer beyond 64 bits saturated silently. Each value
+# here did one or the other before the fence; now each is refused by name, and the process lives.
+@pytest.mark.parametrize("paid", [
+    0.00001, Decimal("0.00001"), 1e-07, -5e-05, 1e16, 1.5e300, Decimal("10000000000000000.5"),
+    Decimal("9999999999999999.99"), Decimal("1E-400"), 2**63, -(2**63) - 1, Decimal(2**64), float("nan"),
+    Decimal("-Infinity"),
+])
+def test_numbers_the_engine_cannot_read_back_are_refused_by_name(ev, paid):
+    with pytest.raises(FactError, match="fact x field 'paid': .*(outside the numbers|64-bit|not a finite)"):
+        ev.evaluate([month("x", paid=paid)])
+
+
+@pytest.mark.parametrize("paid, hit", [
+    (0.0001, True), (Decimal("0.0001"), True), (0.0, True), (Decimal("-0.00"), True),
+    (9999999999999998.0, False), (Decimal("250.49"), True), (Decimal("250.50"), False),
+    (2**63 - 1, False), (-(2**63), True), (Decimal("1E+5"), False),
+])
+def test_numbers_at_the_edges_of_what_the_engine_reads_are_judged_as_python_would(ev, paid, hit):
+    assert [h.rule_id for h in ev.evaluate([month("x", paid=paid)])] == (["ARR-01"] if hit else [])
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(paid=st.one_of(st.integers(-(2**53), 2**53), st.decimals(-(10**13), 10**13, places=2),
+                      st.decimals(allow_nan=False, allow_infinity=False), st.floats(allow_nan=False),
+                      st.integers()),
+       bill=st.decimals(-(10**13), 10**13, places=2))
+def test_a_number_is_judged_as_python_would_or_refused_by_name(ev, paid, bill):
+    """Exact where both are whole numbers of 53 bits or amounts in sen below 10^13 Rupiah (floats of
+    15 digits); any other number the engine may see only has to come back refused or judged."""
+    try:
+        hits = ev.evaluate([month("x", paid=paid, bill=bill)])
+    except FactError as exc:
+        assert "field 'paid'" in str(exc)
+        assert not (isinstance(paid, int) and abs(paid) <= 2**53)
+        return
+    exact = isinstance(paid, int) and abs(paid) <= 2**53 or (
+        isinstance(paid, Decimal) and paid == paid.quantize(Decimal("0.01")) and abs(paid) < 10**13)
+    if exact:
+        assert bool(hits) == (paid < bill)
+
+
+def test_a_rule_literal_the_engine_cannot_read_back_is_a_compile_error(tmp_path):
+    from patuh.engine.compiler import CompileError, compile_ruleset
+
+    d = tmp_path / "t"
+    d.mkdir()
+    (d / "T-1.yaml").write_text(
+        'id: T-1\ncategory: T\nsubject: m\ntitle: {id: "t", en: "t"}\nmessage: {id: "t", en: "t"}\n'
+        'legal_basis: [{instrument: X, article: "1"}]\nseverity: low\nwhen: {field: x, lt: 0.00001}\n')
+    with pytest.raises(CompileError, match=r"T-1.yaml line \d+: 0.00001 is outside the numbers"):
+        compile_ruleset(Ruleset.load(tmp_path))
 
 
 def test_reserved_field_names_are_rejected(ev):
