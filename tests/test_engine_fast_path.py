@@ -14,6 +14,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
+from patuh.engine import evaluator as evmod
 from patuh.engine.evaluator import Evaluator
 from patuh.engine.ruleset import Ruleset
 
@@ -95,6 +96,17 @@ def test_engine_fact_fast_path_agrees_with_the_checked_path(ev, fields):
         assert list(fast[0]) == list(checked[0])
         # and the same JSON: 5 and 5.0 are equal in Python, not in the text durable-rules parses
         assert json.dumps(fast[0], default=str) == json.dumps(checked[0], default=str)
+        # which _engine_json (orjson) writes as durable's json.dumps would, but for the spaces
+        assert evmod._engine_json([fast[0]]) == json.dumps([fast[0]], ensure_ascii=False, separators=(",", ":"))
+
+
+@settings(max_examples=2000)
+@given(st.lists(st.one_of(
+    st.floats(min_value=1e-4, max_value=1e16, exclude_max=True), st.floats(min_value=-1e16, max_value=-1e-4, exclude_min=True),
+    st.just(0.0), st.just(-0.0), st.integers(-(2**63), 2**63 - 1), st.text(), st.booleans(), st.none()), max_size=6))
+def test_engine_json_is_durables_json_text_for_every_value_the_fence_lets_through(values):
+    fact = {"id": "f", "sid": "s", **{f"v{i}": v for i, v in enumerate(values)}, "l": values}
+    assert evmod._engine_json([fact]) == json.dumps([fact], ensure_ascii=False, separators=(",", ":"))
 
 
 def test_engine_fact_fast_path_on_a_fresh_evaluator_sees_a_datetime_first(ruleset):
@@ -163,3 +175,23 @@ def test_two_subjects_with_facts_of_one_shape_keep_their_own_plans(tmp_path):
         assert e._engine_fact(fact, "s0", {}) == e._engine_fact_checked(fact, "s0", {})
     hits = e.evaluate([{"id": "1", "type": "thing", **fields}, {"id": "2", "type": "other", **fields}])
     assert sorted(h.rule.id for h in hits) == ["R-A", "R-B"]
+
+
+def test_an_action_is_read_where_it_stands_whether_its_fact_was_written_with_spaces_or_without():
+    for text in ('{"R-NUM":{"m":{"id":"f\\"1","n":3}}}', '{"R-NUM":{"m":{"id": "f\\"1", "n": 3}}}'):
+        assert evmod._read_action(text) == ("R-NUM", 'f"1')
+
+
+def test_the_facts_texts_durable_hands_back_are_read_without_parsing_them_whole(ruleset, monkeypatch):
+    """_read_action's fast path must match the text _engine_json writes: when it did not (a space
+    after a colon), every action was parsed in full — right, and 10 % of the rules' time lost."""
+    facts = [{"id": f"f{i}", "type": "thing", "batch": "B", "n": i, "t": "a", "b": True, "l": ["x"]} for i in range(6)]
+    e = Evaluator(ruleset)
+    expected = digest(e.evaluate(facts))
+    assert expected  # the facts fire rules: there are actions to read
+
+    def whole(*_a, **_k):
+        raise AssertionError("an action's text was parsed whole")
+
+    monkeypatch.setattr(evmod.json, "loads", whole)
+    assert digest(e.evaluate(facts)) == expected
