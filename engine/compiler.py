@@ -56,8 +56,8 @@ class CompileError(Exception):
 # fraction (json.dumps writes 0.00001 as "1e-05", which crashed the process with a segmentation
 # fault). json.dumps writes a float without an exponent exactly when 1e-4 <= |x| < 1e16, and strtod
 # reads that text back as the same double. So the engine sees integers of 64 bits and floats in
-# that range, or zero; any other number is refused with an error naming it (money is in sen, so no
-# amount is below 0.01, and 10^16 Rupiah is beyond any payroll).
+# that range, or zero; any other number is refused with an error naming it (an amount kept to the
+# cent is never below 0.01, and 10^16 is beyond any sum this engine is meant to judge).
 ENGINE_INT = (-(2**63), 2**63 - 1)
 ENGINE_FLOAT = (1e-4, 1e16)
 
