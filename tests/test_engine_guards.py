@@ -124,7 +124,7 @@ def test_a_number_is_judged_as_python_would_or_refused_by_name(ev, paid, bill):
         assert not (isinstance(paid, int) and abs(paid) <= 2**53)
         return
     exact = isinstance(paid, int) and abs(paid) <= 2**53 or (
-        isinstance(paid, Decimal) and paid == paid.quantize(Decimal("0.01")) and abs(paid) < 10**13)
+        isinstance(paid, Decimal) and abs(paid) < 10**13 and paid == paid.quantize(Decimal("0.01")))
     if exact:
         assert bool(hits) == (paid < bill)
 
