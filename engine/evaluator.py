@@ -63,7 +63,7 @@ from patuh.engine.compiler import (
     normalise_value,
 )
 from patuh.engine.ruleset import FieldRef, Rule, Ruleset
-from patuh.engine.trace import Trace
+from patuh.engine.trace import Trace, copy_json
 
 Calculator = Callable[[Mapping, Any, list], Decimal]
 RESERVED = {"sid", "$s"}
@@ -360,7 +360,7 @@ class Evaluator:
         with _ENGINE_LOCK:
             self._host = _Host(self._action, lean=self.lean_dispatch)
             # register_rulesets strips "run" keys from what it is given: hand it a copy
-            self._host.register_rulesets({self._name: _deep_copy(self.compiled.definition)})
+            self._host.register_rulesets({self._name: copy_json(self.compiled.definition)})
 
     # -- actions (run inside durable-rules; must never raise there) ------------------------------
     def _action(self, name: str) -> Callable:
@@ -752,11 +752,3 @@ def missing_placeholders(rule: Rule, fact: Mapping, amounts: Mapping[str, Any] |
         except (ValueError, KeyError, IndexError, AttributeError, TypeError) as exc:
             values.missing.append(f"({lang}: {exc})")
     return sorted(set(values.missing))
-
-
-def _deep_copy(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _deep_copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_deep_copy(v) for v in value]
-    return value

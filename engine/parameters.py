@@ -15,7 +15,7 @@ from typing import Any, Iterable
 
 import yaml
 
-from patuh.engine.trace import jsonable
+from patuh.engine.trace import copy_json, jsonable
 
 from patuh.engine import declaration as declaration_of, yaml_load
 from patuh.engine.declaration import Declaration
@@ -61,16 +61,6 @@ def _to_number(value: Any) -> Any:
     return value
 
 
-def _copy_json(value: Any) -> Any:
-    """A copy of JSON-shaped data (dicts, lists, scalars: what `jsonable` gives), nested containers
-    copied: copy.deepcopy with its memo of every object was most of a trace's parameter cost."""
-    if type(value) is dict:
-        return {k: _copy_json(v) for k, v in value.items()}
-    if type(value) is list:
-        return [_copy_json(v) for v in value]
-    return value
-
-
 @dataclass(frozen=True)
 class ParamUse:
     """One parameter value as used for one lookup: what a trace and a dossier print."""
@@ -91,7 +81,7 @@ class ParamUse:
         made = self.__dict__.get("_as_dict")  # frozen: set below through __dict__, not an attribute
         if made is None:
             made = self.__dict__["_as_dict"] = self._make_dict()
-        return _copy_json(made) if isinstance(made["value"], (dict, list)) else dict(made)
+        return copy_json(made) if isinstance(made["value"], (dict, list)) else dict(made)
 
     def _make_dict(self) -> dict:
         return {

@@ -25,6 +25,17 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def copy_json(value: Any) -> Any:
+    """A copy of JSON-shaped data (dicts, lists, scalars: what `jsonable` gives), nested containers
+    copied, scalars shared: copy.deepcopy with its memo of every object was most of a trace's
+    parameter cost."""
+    if type(value) is dict:
+        return {k: copy_json(v) for k, v in value.items()}
+    if type(value) is list:
+        return [copy_json(v) for v in value]
+    return value
+
+
 def param_entry(use: Any) -> dict:
     """A ParamUse (engine.parameters) or a ready dict -> the trace's parameter entry."""
     if isinstance(use, dict):
