@@ -60,6 +60,8 @@ class CompileError(Exception):
 # cent is never below 0.01, and 10^16 is beyond any sum this engine is meant to judge).
 ENGINE_INT = (-(2**63), 2**63 - 1)
 ENGINE_FLOAT = (1e-4, 1e16)
+_OUTSIDE = ("is outside the numbers the rules engine reads exactly (0, or 0.0001 to 10^16 in size, "
+            "or a whole number of up to 64 bits)")
 
 
 def engine_int(value: int) -> int:
@@ -73,8 +75,7 @@ def engine_float(value: float) -> float:
     if not (ENGINE_FLOAT[0] <= abs(value) < ENGINE_FLOAT[1]) and value != 0:
         if value != value or value in (float("inf"), float("-inf")):
             raise TypeError(f"{value} is not a finite number")
-        raise TypeError(f"{value!r} is outside the numbers the rules engine reads exactly "
-                        f"(0, or 0.0001 to 10^16 in size, or a whole number of up to 64 bits)")
+        raise TypeError(f"{value!r} {_OUTSIDE}")
     return value
 
 
@@ -91,8 +92,7 @@ def normalise_value(value: Any) -> Any:
             return engine_int(int(value))
         as_float = float(value)  # not zero: a tiny fraction that becomes 0.0 is refused too
         if not ENGINE_FLOAT[0] <= abs(as_float) < ENGINE_FLOAT[1]:
-            raise TypeError(f"{value} is outside the numbers the rules engine reads exactly (0, or 0.0001 "
-                            "to 10^16 in size, or a whole number of up to 64 bits)")
+            raise TypeError(f"{value} {_OUTSIDE}")
         return as_float
     if isinstance(value, float):
         return engine_float(value)
