@@ -18,16 +18,14 @@ Money inside evidence is a string of the exact Decimal ("3054552.50"); dates are
 from __future__ import annotations
 
 import datetime as dt
-import json
 import hashlib
 import pickle
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 import lz4.frame
-import orjson
 
-from patuh.audits.store.runs import finding_json
+from patuh.audits.store.runs import finding_json, read_json
 
 # A packed finding's texts are compressed in the worker that judged it and decompressed once, when
 # the run is recorded (one process, after the workers): LZ4's fast mode, not zlib. At 350k payroll
@@ -151,20 +149,11 @@ class Finding:
     _STORED = ("trace", "evidence", "message_en")
 
 
-def _loads(text: str):
-    """orjson's parser (a third of json's time on a finding's texts, the same values); what it
-    refuses (json's NaN in a store written before orjson, an integer beyond 64 bits) json parses."""
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return json.loads(text)
-
-
 def _from_json(trace_json: str, evidence_json: str) -> tuple[dict, dict]:
     """The trace (without the message stored in it) and the evidence read back from finding_json."""
-    trace = _loads(trace_json)
+    trace = read_json(trace_json)
     del trace["message_en"]
-    return trace, _loads(evidence_json)
+    return trace, read_json(evidence_json)
 
 
 @dataclass
