@@ -38,6 +38,17 @@ def test_migrating_empty_db_gives_exactly_metadata(engine):
 BIG_TABLES = ("participants", "declarations", "payments", "payroll")
 
 
+def _alembic_upgrade(conn, revision: str) -> None:
+    """Alembic's own upgrade to `revision`, on `conn` (in its transaction)."""
+    from alembic import command
+
+    from patuh.audits.store.db import alembic_config
+
+    cfg = alembic_config(conn.engine)
+    cfg.attributes["connection"] = conn
+    command.upgrade(cfg, revision)
+
+
 def test_schema_head_is_alembics_head():
     """ensure_schema knows head without Alembic: a new migration must move SCHEMA_HEAD too."""
     from alembic.script import ScriptDirectory
@@ -70,26 +81,21 @@ def test_empty_sqlite_created_at_head_is_the_migrated_schema(tmp_path):
     """An empty SQLite store is created from the metadata and stamped, not migrated: it must be
     what the migrations give, to the column, index and foreign key, and Alembic must see it at head
     (a later migration then starts from it)."""
-    from alembic import command
     from alembic.runtime.migration import MigrationContext
 
-    from patuh.audits.store.db import SCHEMA_HEAD, alembic_config
+    from patuh.audits.store.db import SCHEMA_HEAD
 
     migrated, created = tmp_path / "migrated.db", tmp_path / "created.db"
     eng = get_engine(f"sqlite:///{migrated}")
-    cfg = alembic_config(eng)
     with eng.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        _alembic_upgrade(conn, "head")
     eng.dispose()
     eng = get_engine(f"sqlite:///{created}")
     ensure_schema(eng)
     with eng.connect() as conn:
         assert MigrationContext.configure(conn).get_current_heads() == (SCHEMA_HEAD,)
-    cfg = alembic_config(eng)
     with eng.begin() as conn:  # nothing left to migrate: Alembic agrees it is at head
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        _alembic_upgrade(conn, "head")
     eng.dispose()
     expected, got = _sqlite_schema(migrated), _sqlite_schema(created)
     assert set(got) == set(s.metadata.tables) | {"alembic_version"}
@@ -98,15 +104,11 @@ def test_empty_sqlite_created_at_head_is_the_migrated_schema(tmp_path):
 
 def test_a_store_below_head_is_migrated_not_recreated(tmp_path):
     """A store stamped at an older revision keeps its rows and is brought to head by Alembic."""
-    from alembic import command
-
-    from patuh.audits.store.db import SCHEMA_HEAD, alembic_config
+    from patuh.audits.store.db import SCHEMA_HEAD
 
     eng = get_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    cfg = alembic_config(eng)
     with eng.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0005")
+        _alembic_upgrade(conn, "0005")
         conn.execute(insert(s.imports).values(package_hash="o" * 64))
     ensure_schema(eng)
     with eng.connect() as conn:
