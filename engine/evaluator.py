@@ -63,6 +63,7 @@ from patuh.engine.compiler import (
     normalise_value,
 )
 from patuh.engine.ruleset import FieldRef, Rule, Ruleset
+from patuh.engine.screen import screens
 from patuh.engine.trace import Trace, copy_json
 
 Calculator = Callable[[Mapping, Any, list], Decimal]
@@ -329,6 +330,7 @@ class Evaluator:
     """Judge facts against a ruleset. Small interface: ``evaluate(facts) -> list[Hit]``."""
 
     lean_dispatch = True  # actions through _LeanRuleset; False: durable-rules' own loop (tests compare)
+    screen_facts = True  # facts no rule can fire for are not asserted (screen.py); False: all (tests compare)
 
     def __init__(self, ruleset: Ruleset, params: Any = None, calculators: Mapping[str, Calculator] | None = None,
                  formatter: Callable[[Any, str], str] | None = None):
@@ -340,6 +342,7 @@ class Evaluator:
         self.params = params
         self.calculators = dict(calculators or {})
         self.compiled: CompiledRuleset = compile_ruleset(ruleset)
+        self._screens = screens(ruleset, self.compiled)
         read: dict[str, dict[str, None]] = {}
         for rule in ruleset:
             fields = read.setdefault(rule.subject, {"type": None})
@@ -549,10 +552,13 @@ class Evaluator:
         """One engine state per batch. The state gets a name of our own, not the batch key:
         durable-rules cannot delete a state whose name holds a quote or a backslash (error 309)."""
         prepared = [(fact, *self._engine_fact(fact, state, cache)) for fact in facts]
-        fired = self._assert_batch(batch, prepared, state)
-        if fired is None:  # the batch call failed: again fact by fact, for the error's own message
-            fired = self._assert_one_by_one(batch, prepared, state + "r")
-        self._check_fired(batch, prepared, fired)
+        asserted = self._screened(prepared) if self.screen_facts else prepared
+        fired: list[tuple[str, str]] = []
+        if asserted:
+            fired = self._assert_batch(batch, asserted, state)
+            if fired is None:  # the batch call failed: again fact by fact, for the error's own message
+                fired = self._assert_one_by_one(batch, asserted, state + "r")
+        self._check_fired(batch, asserted, fired)
 
         by_fact: dict[str, set[str]] = {}
         for name, fid in fired:
@@ -566,6 +572,18 @@ class Evaluator:
                     if rule_id in rules:
                         hits.append(self._hit(self.ruleset.get(rule_id), fact, uses))
         return hits
+
+    def _screened(self, prepared: list) -> list:
+        """The prepared facts some rule may fire for (screen.py); every fact of an unscreened subject."""
+        screens_of = self._screens
+        if not screens_of:
+            return prepared
+        out = []
+        for item in prepared:
+            could_fire = screens_of.get(item[0]["type"])
+            if could_fire is None or could_fire(item[1]):
+                out.append(item)
+        return out
 
     def _assert_batch(self, batch: str, prepared: list, state: str) -> list[tuple[str, str]] | None:
         """All facts of the batch in one durable-rules call (one JSON text, one pass of actions):
