@@ -93,6 +93,23 @@ def test_working_days_skip_weekends_and_holidays():
     assert add_working_days(dt.date(2025, 1, 10), 14) == dt.date(2025, 2, 3)
 
 
+def test_indonesias_calendar_read_from_its_own_module_is_the_librarys():
+    import subprocess
+    import sys
+
+    import holidays
+
+    from patuh.audits.calc.calendar import indonesia
+
+    calendar = indonesia()
+    assert calendar.__module__ == "patuh_holidays_indonesia"  # not the fallback
+    for year in range(2000, 2041):
+        assert set(calendar(years=[year])) == set(holidays.country_holidays("ID", years=[year])), year
+    # and without the library's 250-odd other countries: what the audit's serial start saved
+    probe = "import sys; from patuh.audits.calc.calendar import is_holiday; is_holiday(__import__('datetime').date(2025, 1, 1)); print('holidays.countries' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
 def _bill(params):
     return monthly_bill(D(10_000_000), D(10_000_000), dt.date(2025, 3, 1), 1, ["JKK", "JKM", "JHT", "JP"], params)
 

@@ -3,17 +3,37 @@ from __future__ import annotations
 
 import calendar as _cal
 import datetime as dt
+import importlib.util
 from functools import lru_cache
+from pathlib import Path
+from typing import Callable
 
 import holidays
 
 from patuh.engine.parameters import ParamUse, ParameterStore
 
 
+@lru_cache(maxsize=1)
+def indonesia() -> Callable[..., holidays.HolidayBase]:
+    """holidays' calendar of Indonesia. `holidays.country_holidays` imports the package
+    holidays.countries, which imports every one of the library's 250-odd countries first: 0.06 s at
+    the start of every audit, before its workers could start. The library's own Indonesia module is
+    read from its file instead (4 ms); should the library be laid out otherwise, country_holidays
+    it is. tests/test_calc.py holds both to the same days, year by year."""
+    try:
+        path = Path(holidays.__file__).parent / "countries" / "indonesia.py"
+        spec = importlib.util.spec_from_file_location("patuh_holidays_indonesia", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module.Indonesia
+    except Exception:  # noqa: BLE001 - any layout but the one known: the library's own entry point
+        return lambda **kw: holidays.country_holidays("ID", **kw)
+
+
 @lru_cache(maxsize=64)
 def _holidays_of(year: int) -> frozenset[dt.date]:
     # Only the "public" category: cuti bersama (collective leave) is not a national holiday.
-    return frozenset(holidays.country_holidays("ID", years=[year]).keys())
+    return frozenset(indonesia()(years=[year]).keys())
 
 
 def is_holiday(day: dt.date) -> bool:
