@@ -18,18 +18,22 @@ from .scope import TT_ACTIVE, TT_EMPLOYER_MONTHS, TT_PERIODS, Scope, build_looku
 ZERO = Decimal(0)
 
 
-def _payroll_join():
+def _payroll_join(reads=None):
     """Payroll rows with what the worker tests read: the month's JP cap and tolerance and the
     employer's minimum wage (one row of TT_EMPLOYER_MONTHS), the declared wage and whether the
-    worker is a participant. Only the months of the scope: TT_EMPLOYER_MONTHS holds no other."""
+    worker is a participant. Only the months of the scope: TT_EMPLOYER_MONTHS holds no other.
+    `reads`: an expression whose lookup tables alone are joined (the declared wage always is)."""
     p, d, em, act = s.payroll, s.declarations, TT_EMPLOYER_MONTHS, TT_ACTIVE
-    return (
-        p.join(em, and_(em.c.employer_id == p.c.employer_id, em.c.period == p.c.period))
-        .outerjoin(d, and_(d.c.import_id == p.c.import_id, d.c.employer_id == p.c.employer_id,
-                           d.c.period == p.c.period, d.c.nik == p.c.nik))
-        .outerjoin(act, and_(act.c.employer_id == p.c.employer_id, act.c.nik == p.c.nik,
-                             act.c.first_period <= p.c.period, act.c.last_period >= p.c.period))
-    )
+    tables = None if reads is None else set(reads._from_objects)
+    join = p
+    if tables is None or em in tables:
+        join = join.join(em, and_(em.c.employer_id == p.c.employer_id, em.c.period == p.c.period))
+    join = join.outerjoin(d, and_(d.c.import_id == p.c.import_id, d.c.employer_id == p.c.employer_id,
+                                  d.c.period == p.c.period, d.c.nik == p.c.nik))
+    if tables is None or act in tables:
+        join = join.outerjoin(act, and_(act.c.employer_id == p.c.employer_id, act.c.nik == p.c.nik,
+                                        act.c.first_period <= p.c.period, act.c.last_period >= p.c.period))
+    return join
 
 
 def worker_tests() -> dict:
@@ -96,15 +100,18 @@ def worker_rows(sc: Scope, keys: set[tuple[str, str]], test: str) -> dict[tuple[
         return {}
     p, d = s.payroll, s.declarations
     periods = [k[1] for k in keys]
+    passes = worker_tests()[test]
     q = (
         select(p.c.employer_id, p.c.period, p.c.nik, p.c.name, p.c.employment, p.c.wage, p.c.bpjs_deduction,
                p.c.src_file, p.c.src_sheet, p.c.src_row, d.c.reported_wage)
-        .select_from(_payroll_join())
+        # only the lookup tables the test reads: a deduction needs no participation nor month (a
+        # third of the evidence's joins); the pairs picked below keep the rows to the scope's months
+        .select_from(_payroll_join(passes))
         # the employers named, not the batch's range of ids: then SQLite reads payroll employer by
         # employer through its index (without statistics it scanned the batch's whole range)
         .where(p.c.import_id == sc.import_id,
                p.c.employer_id.in_(sorted({k[0] for k in keys})),
-               p.c.period >= min(periods), p.c.period <= max(periods), worker_tests()[test])
+               p.c.period >= min(periods), p.c.period <= max(periods), passes)
         .order_by(p.c.employer_id, p.c.period, p.c.src_row)
     )
     out: dict = defaultdict(list)
