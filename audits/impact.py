@@ -114,7 +114,14 @@ def base_rulebook(base: str, head_rules: Path):
         raise ImpactError(f"--base {base}: neither a folder nor a git revision of {head_rules} ({err or exc})") from None
     with tempfile.TemporaryDirectory(prefix="patuh-base-") as tmp:
         with tarfile.open(fileobj=io.BytesIO(data)) as tar:
-            tar.extractall(tmp, filter="data")
+            if hasattr(tarfile, "data_filter"):
+                tar.extractall(tmp, filter="data")
+            else:  # Python before 3.11.4 (Debian 12's 3.11.2) has no extraction filters: the same rule
+                for member in tar.getmembers():
+                    if not (member.isfile() or member.isdir()) or Path(member.name).is_absolute() \
+                            or ".." in Path(member.name).parts:
+                        raise ImpactError(f"--base {base}: git archive holds {member.name!r}, not a plain file")
+                tar.extractall(tmp)  # noqa: S202 - every member checked above
         yield Path(tmp) / prefix
 
 

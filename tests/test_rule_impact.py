@@ -244,3 +244,17 @@ def test_audit_warns_and_records_a_cap_used_past_its_expected_successor(tmp_path
     with get_engine(db).connect() as conn:
         counts = json.loads(conn.execute(select(s.runs.c.counts_json)).scalar())
     assert any(w.startswith("parameter jp_wage_cap:") for w in counts["warnings"])
+
+
+def test_base_revision_is_read_on_a_python_without_tar_extraction_filters(monkeypatch):
+    """Debian 12's python3.11 (3.11.2) has no `extractall(filter=…)`: HEAD's rules/ is read all the
+    same, every member checked to be a plain file or folder inside the archive."""
+    import tarfile
+
+    from patuh.audits.impact import base_rulebook
+
+    monkeypatch.delattr(tarfile, "data_filter")
+    with base_rulebook("HEAD", RULES_DIR) as base:
+        assert (base / "parameters" / "pembayaran.yaml").read_bytes() == subprocess.run(
+            ["git", "-C", str(RULES_DIR.parent), "show", "HEAD:rules/parameters/pembayaran.yaml"],
+            capture_output=True, check=True).stdout
