@@ -473,8 +473,22 @@ def machine() -> dict:
     trees = git("ls-tree", "HEAD", "engine", "audits", "rules", "cli.py", "pyproject.toml", "benchmarks")
     state = hashlib.sha256((trees + git("diff", "HEAD", *code)).encode()).hexdigest()[:12]
     return {"commit": git("rev-parse", "--short", "HEAD").strip(), "uncommitted": dirty, "code_state": state, "cpu": model, "cores": os.cpu_count(), "ram_gb": round(psutil.virtual_memory().total / 2**30, 1),
-            "python": platform.python_version(), "os": platform.platform(terse=True),
+            "python": platform.python_version(), "interpreter": interpreter(), "os": platform.platform(terse=True),
             "duckdb": duckdb.__version__, "date": dt.date.today().isoformat()}
+
+
+def interpreter() -> str:
+    """Which CPython build runs the figures: the same code is some 12 % slower on a build with a
+    shared libpython and no profile-guided optimisation (pyenv's default) than on Debian's python3.11
+    (docs/performance.md), so the tables say which one it was. Linux: a mapped libpython*.so means
+    the shared kind."""
+    kind = "libpython linked in"
+    try:
+        if "libpython" in Path("/proc/self/maps").read_text():
+            kind = "shared libpython"
+    except OSError:
+        kind = "build not known"
+    return f"{sys.executable}, {kind}"
 
 
 def _s(x: float | None) -> str:
@@ -613,7 +627,8 @@ def targets(results: list[dict]) -> list[str]:
 def report(results: list[dict], mach: dict, args) -> str:
     head = [
         f"Measured {mach['date']} on {mach['cpu']}, {mach['cores']} cores, {mach['ram_gb']} GB RAM, "
-        f"Python {mach['python']}, DuckDB {mach['duckdb']} ({mach['os']}).",
+        f"Python {mach['python']}" + (f" ({mach['interpreter']})" if mach.get("interpreter") else "")
+        + f", DuckDB {mach['duckdb']} ({mach['os']}).",
         f"Code: commit {mach['commit']}" + (f" with uncommitted changes in {', '.join(mach['uncommitted'])}"
                                              if mach["uncommitted"] else "") + "."
         + (" **The code changed during the run: the sizes may have run different versions.**"
