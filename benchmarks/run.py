@@ -488,7 +488,9 @@ def interpreter() -> str:
             kind = "shared libpython"
     except OSError:
         kind = "build not known"
-    return f"{sys.executable}, {kind}"
+    base = getattr(sys, "_base_executable", sys.executable)
+    where = base if base == sys.executable else f"{base}, venv {sys.prefix}"
+    return f"{where}, {kind}"
 
 
 def _s(x: float | None) -> str:
