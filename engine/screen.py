@@ -3,7 +3,7 @@
 durable-rules decides every hit; this only spares it the facts for which it would fire nothing but
 the catch-all. At 350,000 payroll rows five employer-months in six match no rule, and asserting
 them (the JSON text, the C core's matching, the catch-all's action in Python, the state's upkeep)
-was a third of the rules stage.
+was a sixth of the rules stage: 0.87 -> 0.74 CPU-s without them.
 
 Each rule's condition gives a *necessary* test, made of the tests durable-rules' own alpha network
 makes on one fact: a positive comparison (eq, neq, lt, lte, gt, gte) of a field with a literal,
