@@ -6,6 +6,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from sqlalchemy import and_, case, func, select
+from sqlalchemy.sql.util import find_tables
 
 from patuh.audits.calc.calendar import due_date, period_start
 from patuh.audits.calc.dues import canonical_programs
@@ -24,7 +25,7 @@ def _payroll_join(reads=None):
     worker is a participant. Only the months of the scope: TT_EMPLOYER_MONTHS holds no other.
     `reads`: an expression whose lookup tables alone are joined (the declared wage always is)."""
     p, d, em, act = s.payroll, s.declarations, TT_EMPLOYER_MONTHS, TT_ACTIVE
-    tables = None if reads is None else set(reads._from_objects)
+    tables = None if reads is None else set(find_tables(reads, check_columns=True))
     join = p
     if tables is None or em in tables:
         join = join.join(em, and_(em.c.employer_id == p.c.employer_id, em.c.period == p.c.period))
