@@ -478,7 +478,7 @@ def machine() -> dict:
 
 
 def interpreter() -> str:
-    """Which CPython build runs the figures: the same code is some 12 % slower on a build with a
+    """Which CPython build runs the figures: the same code is 12–20 % slower on a build with a
     shared libpython and no profile-guided optimisation (pyenv's default) than on Debian's python3.11
     (docs/performance.md), so the tables say which one it was. Linux: a mapped libpython*.so means
     the shared kind."""
