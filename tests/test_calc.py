@@ -110,6 +110,26 @@ def test_indonesias_calendar_read_from_its_own_module_is_the_librarys():
     assert subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip() == "False"
 
 
+def test_indonesias_calendar_falls_back_to_the_librarys_entry_point(monkeypatch):
+    import importlib.util
+
+    import holidays
+
+    from patuh.audits.calc import calendar as cal
+
+    def moved(*_a, **_k):
+        raise FileNotFoundError("the library laid out otherwise")
+
+    monkeypatch.setattr(importlib.util, "spec_from_file_location", moved)
+    cal.indonesia.cache_clear()
+    try:
+        fallback = cal.indonesia()
+        assert set(fallback(years=[2025])) == set(holidays.country_holidays("ID", years=[2025]))
+        assert getattr(fallback, "__module__", "") != "patuh_holidays_indonesia"
+    finally:
+        cal.indonesia.cache_clear()  # the next caller reads the module again
+
+
 def _bill(params):
     return monthly_bill(D(10_000_000), D(10_000_000), dt.date(2025, 3, 1), 1, ["JKK", "JKM", "JHT", "JP"], params)
 
